@@ -1,0 +1,207 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/NVIDIA/go-nvml/pkg/nvml"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/gpu-watchdog/gpu-watchdog/agent/collector"
+	"github.com/gpu-watchdog/gpu-watchdog/agent/gpu"
+	"github.com/gpu-watchdog/gpu-watchdog/agent/sim"
+)
+
+// shutdownGrace is how long in-flight requests get to finish on SIGTERM.
+const shutdownGrace = 5 * time.Second
+
+// Agent is a running gpuwd-agent: its GPUs, sampler and HTTP handler.
+type Agent struct {
+	opts     Options
+	logger   *slog.Logger
+	hostname string
+
+	lib       *gpu.Library // nil without NVML
+	nvmlError string
+	simulated *sim.Library // non-nil with --simulate
+	set       *collector.Set
+	sampler   *sampler
+	self      *prometheus.Registry // the agent's own live metrics
+}
+
+// New opens NVML (or the simulator), finds the GPUs and takes the first
+// sample. A host without NVML is not an error: the agent then reports
+// gpuwd_nvml_up 0 and serves what it has.
+func New(opts Options, logger *slog.Logger) (*Agent, error) {
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
+	a := &Agent{opts: opts, logger: logger, hostname: opts.Hostname, self: prometheus.NewRegistry()}
+	if a.hostname == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			return nil, fmt.Errorf("hostname: %w (set --hostname)", err)
+		}
+		a.hostname = h
+	}
+	lib, err := a.openNVML()
+	if err != nil {
+		return nil, err
+	}
+	a.lib = lib
+
+	sampled := prometheus.NewRegistry()
+	sampled.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gpuwd_nvml_up",
+		Help: "Whether NVML could be initialised (1) or not (0); the agent's log says why."},
+		func() float64 { return boolFloat(lib != nil) }))
+	var gpus []*gpu.GPU
+	if a.lib != nil {
+		if gpus, err = gpu.Discover(a.lib, a.hostname); err != nil {
+			a.closeNVML()
+			return nil, fmt.Errorf("finding GPUs: %w", err)
+		}
+		set, err := collector.NewSet(collector.Deps{Logger: logger, Lib: a.lib, GPUs: gpus}, opts.collectorNames())
+		if err != nil {
+			a.closeNVML()
+			return nil, err
+		}
+		a.set = set
+		sampled.MustRegister(set)
+		logger.Info("GPUs found", "count", len(gpus), "driver", a.lib.DriverVersion, "cuda", a.lib.CUDAVersion,
+			"simulated", a.simulated != nil)
+	}
+	a.self.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gpuwd_build_info",
+			Help:        "gpuwd-agent's version (always 1).",
+			ConstLabels: prometheus.Labels{"version": opts.Version, "revision": opts.Revision, "goversion": runtime.Version()}},
+			func() float64 { return 1 }),
+	)
+	a.sampler = newSampler(logger, opts.SampleInterval, sampled, gpus, a.self)
+	a.sampler.sample()
+	return a, nil
+}
+
+// openNVML opens the simulator or the real library. Only a bad --simulate
+// is an error; a missing driver is logged once and leaves lib nil.
+func (a *Agent) openNVML() (*gpu.Library, error) {
+	var raw nvml.Interface
+	if a.opts.Simulate != "" {
+		s, err := sim.New(sim.Options{Spec: a.opts.Simulate, Seed: a.opts.SimulateSeed, Stable: a.opts.SimulateStable})
+		if err != nil {
+			return nil, err
+		}
+		a.simulated, raw = s, s
+	} else {
+		raw = nvml.New(nvml.WithLibraryPath(a.opts.NVMLLibrary))
+	}
+	lib, err := gpu.Open(raw)
+	if err != nil {
+		a.nvmlError = err.Error()
+		a.logger.Warn("no GPU metrics: serving gpuwd_nvml_up 0 and everything else", "reason", err.Error())
+		return nil, nil
+	}
+	return lib, nil
+}
+
+func (a *Agent) closeNVML() {
+	if a.lib != nil {
+		if err := a.lib.Close(); err != nil {
+			a.logger.Warn("closing NVML", "err", err)
+		}
+	}
+}
+
+// Run serves on opts.Listen until ctx ends, then shuts down gracefully.
+func (a *Agent) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", a.opts.Listen)
+	if err != nil {
+		a.Close()
+		return fmt.Errorf("listen %s: %w", a.opts.Listen, err)
+	}
+	return a.Serve(ctx, ln)
+}
+
+// Serve serves on ln until ctx ends. It closes the agent before returning.
+func (a *Agent) Serve(ctx context.Context, ln net.Listener) error {
+	defer a.Close()
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	if a.set != nil {
+		a.set.Start(ctx)
+	}
+	samplerDone := make(chan struct{})
+	go func() { a.sampler.run(ctx); close(samplerDone) }()
+	defer func() { stop(); <-samplerDone }()
+
+	srv := &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
+	}
+	tls := a.opts.TLSCertFile != ""
+	a.logger.Info("serving", "addr", ln.Addr().String(), "tls", tls, "auth", a.opts.MetricsToken != "")
+	errc := make(chan error, 1)
+	go func() {
+		if tls {
+			errc <- srv.ServeTLS(ln, a.opts.TLSCertFile, a.opts.TLSKeyFile)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	a.logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Close stops the collectors' background work and releases NVML. Serve
+// calls it; call it yourself only for an agent never served.
+func (a *Agent) Close() {
+	if a.set != nil {
+		a.set.Close()
+		a.set = nil
+	}
+	a.closeNVML()
+	a.lib = nil
+}
+
+// Run is the whole program: New, then Serve on opts.Listen until ctx ends.
+func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
+	a, err := New(opts, logger)
+	if err != nil {
+		return err
+	}
+	return a.Run(ctx)
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

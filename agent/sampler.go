@@ -1,0 +1,104 @@
+package agent
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/gpu-watchdog/gpu-watchdog/agent/gpu"
+)
+
+// sampler reads the GPUs every interval and publishes the result as the
+// current snapshot. Gathering its registry is what runs the collectors, so
+// the registry's consistency checks happen here, off the scrape path.
+type sampler struct {
+	logger   *slog.Logger
+	interval time.Duration
+	reg      *prometheus.Registry
+	gpus     []*gpu.GPU
+	now      func() time.Time
+
+	current  atomic.Pointer[snapshot]
+	duration prometheus.Gauge
+	lastOK   prometheus.Gauge
+	failed   bool
+}
+
+func newSampler(logger *slog.Logger, interval time.Duration, reg *prometheus.Registry, gpus []*gpu.GPU, self prometheus.Registerer) *sampler {
+	s := &sampler{logger: logger, interval: interval, reg: reg, gpus: gpus, now: time.Now,
+		duration: prometheus.NewGauge(prometheus.GaugeOpts{Name: "gpuwd_sample_duration_seconds",
+			Help: "Time the last sampling cycle took to read every GPU."}),
+		lastOK: prometheus.NewGauge(prometheus.GaugeOpts{Name: "gpuwd_sample_timestamp_seconds",
+			Help: "Unix time of the last completed sampling cycle."}),
+	}
+	self.MustRegister(s.duration, s.lastOK)
+	return s
+}
+
+// sample runs one cycle and publishes its snapshot.
+func (s *sampler) sample() {
+	start := s.now()
+	fams, err := s.reg.Gather()
+	if err != nil {
+		// Gather returns what it could; a bad series is dropped, the rest served.
+		if !s.failed {
+			s.logger.Error("sampling produced inconsistent metrics", "err", err)
+		}
+		s.failed = true
+	} else {
+		s.failed = false
+	}
+	s.publish(start, fams)
+	s.duration.Set(s.now().Sub(start).Seconds())
+	s.lastOK.Set(float64(s.now().UnixMilli()) / 1000)
+}
+
+func (s *sampler) publish(at time.Time, fams []*dto.MetricFamily) {
+	s.current.Store(&snapshot{at: at, families: fams, openMetrics: forOpenMetrics(fams), gpus: statusOf(s.gpus)})
+}
+
+// run samples every interval until ctx ends.
+func (s *sampler) run(ctx context.Context) {
+	t := time.NewTicker(s.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.sample()
+		}
+	}
+}
+
+// snapshot returns the latest published snapshot.
+func (s *sampler) snapshot() *snapshot { return s.current.Load() }
+
+// stale reports whether sampling has stopped making progress (a hung driver
+// call): no cycle finished within several intervals.
+func (s *sampler) stale() bool {
+	snap := s.snapshot()
+	limit := max(5*s.interval, 10*time.Second)
+	return snap == nil || s.now().Sub(snap.at) > limit
+}
+
+// snapshotGatherer serves one format's families of the latest snapshot.
+type snapshotGatherer struct {
+	s           *sampler
+	openMetrics bool
+}
+
+func (g snapshotGatherer) Gather() ([]*dto.MetricFamily, error) {
+	snap := g.s.snapshot()
+	if snap == nil {
+		return nil, nil
+	}
+	if g.openMetrics {
+		return snap.openMetrics, nil
+	}
+	return snap.families, nil
+}

@@ -1,0 +1,58 @@
+// Command gpuwd-agent runs on every GPU node: it reads the GPUs through NVML
+// and serves Prometheus metrics on :9400. See package agent.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/gpu-watchdog/gpu-watchdog/agent"
+	"github.com/gpu-watchdog/gpu-watchdog/internal/cli"
+)
+
+// Stamped by the build: -ldflags "-X main.version=… -X main.revision=…".
+var (
+	version  = "dev"
+	revision = "unknown"
+)
+
+func main() { os.Exit(run(os.Args[1:])) }
+
+func run(args []string) int {
+	fs := flag.NewFlagSet("gpuwd-agent", flag.ContinueOnError)
+	opts := agent.DefaultOptions()
+	opts.RegisterFlags(fs)
+	logFormat := fs.String("log-format", "auto", "log format: auto, json or text")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	cli.UsageWithEnv(fs, "GPUWD_")
+	if err := cli.Parse(fs, args, "GPUWD_", nil); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(os.Stderr, "gpuwd-agent:", err)
+		return 2
+	}
+	if *showVersion {
+		fmt.Printf("gpuwd-agent %s (%s)\n", version, revision)
+		return 0
+	}
+	logger, err := cli.NewLogger(os.Stderr, *logFormat, *logLevel)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gpuwd-agent:", err)
+		return 2
+	}
+	opts.Version, opts.Revision = version, revision
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := agent.Run(ctx, opts, logger); err != nil {
+		logger.Error("gpuwd-agent stopped", "err", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,49 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// EnvName is the environment variable that sets the flag name: "sample-interval"
+// becomes "GPUWD_SAMPLE_INTERVAL".
+func EnvName(prefix, flagName string) string {
+	return prefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// Parse parses args into fs, then fills every flag not given on the command
+// line from its environment variable (see EnvName). Command-line flags win over
+// the environment; the environment wins over defaults. lookup is os.LookupEnv
+// in production and a map in tests.
+func Parse(fs *flag.FlagSet, args []string, prefix string, lookup func(string) (string, bool)) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] || err != nil {
+			return
+		}
+		name := EnvName(prefix, f.Name)
+		if v, ok := lookup(name); ok {
+			if setErr := fs.Set(f.Name, v); setErr != nil {
+				err = fmt.Errorf("environment %s=%q: %w", name, v, setErr)
+			}
+		}
+	})
+	return err
+}
+
+// UsageWithEnv makes fs's usage text name each flag's environment variable.
+func UsageWithEnv(fs *flag.FlagSet, prefix string) {
+	fs.VisitAll(func(f *flag.Flag) {
+		f.Usage = fmt.Sprintf("%s (env %s)", f.Usage, EnvName(prefix, f.Name))
+	})
+}

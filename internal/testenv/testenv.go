@@ -1,0 +1,34 @@
+// Package testenv lets tests ask for the real programs they run against
+// (promtool, slurmctld, chromium, …). Where one is missing a test skips,
+// except under CI=true, where it fails: CI must never pass by skipping what
+// it was meant to check. `make test` installs the programs when it can.
+package testenv
+
+import (
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// CI reports whether the tests run under CI (CI=true).
+func CI() bool { return os.Getenv("CI") == "true" }
+
+// LookPath returns the path of program, or ends the test: a failure under CI,
+// a skip elsewhere.
+func LookPath(t testing.TB, program string) string {
+	t.Helper()
+	p, err := exec.LookPath(program)
+	if err != nil {
+		Missing(t, program+" not found on PATH (make test installs it)")
+	}
+	return p
+}
+
+// Missing ends the test because a component it needs is not here.
+func Missing(t testing.TB, why string) {
+	t.Helper()
+	if CI() {
+		t.Fatalf("CI=true and %s", why)
+	}
+	t.Skip(why)
+}
