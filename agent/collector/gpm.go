@@ -13,24 +13,24 @@ func init() { register("gpm", true, newGPM) }
 
 // gpmMetrics maps NVML GPU Performance Monitoring metrics (Hopper and newer)
 // to dcgm-exporter's profiling names. NVML gives percentages and MiB/s;
-// dcgm-exporter's are ratios (0-1) and bytes/s, hence scale.
+// dcgm-exporter's are ratios (0-1) and bytes/s: value/divisor*multiplier.
 var gpmMetrics = []struct {
 	id    nvml.GpmMetricId
 	desc  *prometheus.Desc
-	scale float64
+	scale gpmScale
 }{
-	{nvml.GPM_METRIC_GRAPHICS_UTIL, gpuDesc("DCGM_FI_PROF_GR_ENGINE_ACTIVE", "Ratio of time the graphics engine is active."), 0.01},
-	{nvml.GPM_METRIC_SM_UTIL, gpuDesc("DCGM_FI_PROF_SM_ACTIVE", "Ratio of cycles an SM has at least one warp assigned."), 0.01},
-	{nvml.GPM_METRIC_SM_OCCUPANCY, gpuDesc("DCGM_FI_PROF_SM_OCCUPANCY", "Ratio of warps resident on an SM to the maximum."), 0.01},
-	{nvml.GPM_METRIC_ANY_TENSOR_UTIL, gpuDesc("DCGM_FI_PROF_PIPE_TENSOR_ACTIVE", "Ratio of cycles any tensor pipe is active."), 0.01},
-	{nvml.GPM_METRIC_DRAM_BW_UTIL, gpuDesc("DCGM_FI_PROF_DRAM_ACTIVE", "Ratio of cycles the device memory interface is active."), 0.01},
-	{nvml.GPM_METRIC_FP64_UTIL, gpuDesc("DCGM_FI_PROF_PIPE_FP64_ACTIVE", "Ratio of cycles the FP64 pipe is active."), 0.01},
-	{nvml.GPM_METRIC_FP32_UTIL, gpuDesc("DCGM_FI_PROF_PIPE_FP32_ACTIVE", "Ratio of cycles the FP32 pipe is active."), 0.01},
-	{nvml.GPM_METRIC_FP16_UTIL, gpuDesc("DCGM_FI_PROF_PIPE_FP16_ACTIVE", "Ratio of cycles the FP16 pipe is active."), 0.01},
-	{nvml.GPM_METRIC_PCIE_TX_PER_SEC, gpuDesc("DCGM_FI_PROF_PCIE_TX_BYTES", "PCIe bytes transmitted per second."), mib},
-	{nvml.GPM_METRIC_PCIE_RX_PER_SEC, gpuDesc("DCGM_FI_PROF_PCIE_RX_BYTES", "PCIe bytes received per second."), mib},
-	{nvml.GPM_METRIC_NVLINK_TOTAL_TX_PER_SEC, gpuDesc("DCGM_FI_PROF_NVLINK_TX_BYTES", "NVLink bytes transmitted per second."), mib},
-	{nvml.GPM_METRIC_NVLINK_TOTAL_RX_PER_SEC, gpuDesc("DCGM_FI_PROF_NVLINK_RX_BYTES", "NVLink bytes received per second."), mib},
+	{nvml.GPM_METRIC_GRAPHICS_UTIL, gpuDesc("DCGM_FI_PROF_GR_ENGINE_ACTIVE", "Ratio of time the graphics engine is active."), percent},
+	{nvml.GPM_METRIC_SM_UTIL, gpuDesc("DCGM_FI_PROF_SM_ACTIVE", "Ratio of cycles an SM has at least one warp assigned."), percent},
+	{nvml.GPM_METRIC_SM_OCCUPANCY, gpuDesc("DCGM_FI_PROF_SM_OCCUPANCY", "Ratio of warps resident on an SM to the maximum."), percent},
+	{nvml.GPM_METRIC_ANY_TENSOR_UTIL, gpuDesc("DCGM_FI_PROF_PIPE_TENSOR_ACTIVE", "Ratio of cycles any tensor pipe is active."), percent},
+	{nvml.GPM_METRIC_DRAM_BW_UTIL, gpuDesc("DCGM_FI_PROF_DRAM_ACTIVE", "Ratio of cycles the device memory interface is active."), percent},
+	{nvml.GPM_METRIC_FP64_UTIL, gpuDesc("DCGM_FI_PROF_PIPE_FP64_ACTIVE", "Ratio of cycles the FP64 pipe is active."), percent},
+	{nvml.GPM_METRIC_FP32_UTIL, gpuDesc("DCGM_FI_PROF_PIPE_FP32_ACTIVE", "Ratio of cycles the FP32 pipe is active."), percent},
+	{nvml.GPM_METRIC_FP16_UTIL, gpuDesc("DCGM_FI_PROF_PIPE_FP16_ACTIVE", "Ratio of cycles the FP16 pipe is active."), percent},
+	{nvml.GPM_METRIC_PCIE_TX_PER_SEC, gpuDesc("DCGM_FI_PROF_PCIE_TX_BYTES", "PCIe bytes transmitted per second."), mibPerSecond},
+	{nvml.GPM_METRIC_PCIE_RX_PER_SEC, gpuDesc("DCGM_FI_PROF_PCIE_RX_BYTES", "PCIe bytes received per second."), mibPerSecond},
+	{nvml.GPM_METRIC_NVLINK_TOTAL_TX_PER_SEC, gpuDesc("DCGM_FI_PROF_NVLINK_TX_BYTES", "NVLink bytes transmitted per second."), mibPerSecond},
+	{nvml.GPM_METRIC_NVLINK_TOTAL_RX_PER_SEC, gpuDesc("DCGM_FI_PROF_NVLINK_RX_BYTES", "NVLink bytes received per second."), mibPerSecond},
 }
 
 // gpm computes DCGM-class profiling ratios from two NVML GPM samples taken a
@@ -46,6 +46,20 @@ type gpmState struct {
 	supported bool
 	prev, cur nvml.GpmSample
 	havePrev  bool
+}
+
+type gpmScale int
+
+const (
+	percent gpmScale = iota
+	mibPerSecond
+)
+
+func (s gpmScale) apply(v float64) float64 {
+	if s == percent {
+		return v / 100
+	}
+	return v * mib
 }
 
 func newGPM(d Deps) (Collector, error) {
@@ -78,7 +92,7 @@ func (c *gpm) Update(ch chan<- prometheus.Metric) error {
 			if r.ok("gpm metrics", c.lib.GpmMetricsGet(&q)) {
 				for i, m := range gpmMetrics {
 					if nvml.Return(q.Metrics[i].NvmlReturn) == nvml.SUCCESS {
-						r.gauge(m.desc, q.Metrics[i].Value*m.scale)
+						r.gauge(m.desc, m.scale.apply(q.Metrics[i].Value))
 					}
 				}
 			}
