@@ -6,7 +6,7 @@ REVISION ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.revision=$(REVISION)
 # The agent needs cgo (go-nvml loads libnvidia-ml.so.1 at run time); the
 # aggregator is pure Go.
-AGENT_ENV := CGO_ENABLED=1
+AGENT_ENV := CGO_ENABLED=1 CGO_CFLAGS="-O2 -g -Wno-deprecated-declarations"
 
 .PHONY: all build demo test test-deps lint fmt bench clean
 
@@ -49,7 +49,7 @@ fmt:
 
 # Benchmarks (see BENCHMARKS.md for the figures and the machine).
 bench:
-	$(AGENT_ENV) $(GO) test -run '^$$' -bench . -benchmem -count 5 ./agent/...
+	$(AGENT_ENV) $(GO) test -run '^$$' -bench . -benchmem -count 6 ./agent/...
 	GPUWD_FOOTPRINT_SECONDS=$${GPUWD_FOOTPRINT_SECONDS:-60} $(AGENT_ENV) $(GO) test -run '^$$' -bench BenchmarkAgentProcess -benchtime 1x -count 1 ./cmd/gpuwd-agent/
 
 clean:

@@ -86,7 +86,7 @@ func New(opts Options, logger *slog.Logger) (*Agent, error) {
 			ConstLabels: prometheus.Labels{"version": opts.Version, "revision": opts.Revision, "goversion": runtime.Version()}},
 			func() float64 { return 1 }),
 	)
-	a.sampler = newSampler(logger, opts.SampleInterval, sampled, gpus, a.self)
+	a.sampler = newSampler(logger, opts.SampleInterval, sampled, a.self, gpus)
 	a.sampler.sample()
 	return a, nil
 }

@@ -7,29 +7,31 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/gpu-watchdog/gpu-watchdog/agent/gpu"
 )
 
 // sampler reads the GPUs every interval and publishes the result as the
-// current snapshot. Gathering its registry is what runs the collectors, so
-// the registry's consistency checks happen here, off the scrape path.
+// current snapshot. Gathering is what runs the collectors, so the registry's
+// consistency checks happen here, off the scrape path. The agent's own
+// metrics (Go runtime, process) are gathered with each cycle too: at most
+// one interval old, they cost a scrape nothing.
 type sampler struct {
 	logger   *slog.Logger
 	interval time.Duration
-	reg      *prometheus.Registry
+	gatherer prometheus.Gatherer
 	gpus     []*gpu.GPU
 	now      func() time.Time
 
 	current  atomic.Pointer[snapshot]
+	wanted   wantedFormats
 	duration prometheus.Gauge
 	lastOK   prometheus.Gauge
 	failed   bool
 }
 
-func newSampler(logger *slog.Logger, interval time.Duration, reg *prometheus.Registry, gpus []*gpu.GPU, self prometheus.Registerer) *sampler {
-	s := &sampler{logger: logger, interval: interval, reg: reg, gpus: gpus, now: time.Now,
+func newSampler(logger *slog.Logger, interval time.Duration, sampled, self *prometheus.Registry, gpus []*gpu.GPU) *sampler {
+	s := &sampler{logger: logger, interval: interval, gatherer: prometheus.Gatherers{sampled, self}, gpus: gpus, now: time.Now,
 		duration: prometheus.NewGauge(prometheus.GaugeOpts{Name: "gpuwd_sample_duration_seconds",
 			Help: "Time the last sampling cycle took to read every GPU."}),
 		lastOK: prometheus.NewGauge(prometheus.GaugeOpts{Name: "gpuwd_sample_timestamp_seconds",
@@ -42,7 +44,7 @@ func newSampler(logger *slog.Logger, interval time.Duration, reg *prometheus.Reg
 // sample runs one cycle and publishes its snapshot.
 func (s *sampler) sample() {
 	start := s.now()
-	fams, err := s.reg.Gather()
+	fams, err := s.gatherer.Gather()
 	if err != nil {
 		// Gather returns what it could; a bad series is dropped, the rest served.
 		if !s.failed {
@@ -52,13 +54,14 @@ func (s *sampler) sample() {
 	} else {
 		s.failed = false
 	}
-	s.publish(start, fams)
+	snap := &snapshot{at: start, families: fams, openMetrics: forOpenMetrics(fams), gpus: statusOf(s.gpus),
+		rendered: map[renderKey]*rendering{}}
+	for _, k := range s.wanted.recent(start) {
+		_, _ = snap.body(k) // an error is logged by the scrape that meets it
+	}
+	s.current.Store(snap)
 	s.duration.Set(s.now().Sub(start).Seconds())
 	s.lastOK.Set(float64(s.now().UnixMilli()) / 1000)
-}
-
-func (s *sampler) publish(at time.Time, fams []*dto.MetricFamily) {
-	s.current.Store(&snapshot{at: at, families: fams, openMetrics: forOpenMetrics(fams), gpus: statusOf(s.gpus)})
 }
 
 // run samples every interval until ctx ends.
@@ -84,21 +87,4 @@ func (s *sampler) stale() bool {
 	snap := s.snapshot()
 	limit := max(5*s.interval, 10*time.Second)
 	return snap == nil || s.now().Sub(snap.at) > limit
-}
-
-// snapshotGatherer serves one format's families of the latest snapshot.
-type snapshotGatherer struct {
-	s           *sampler
-	openMetrics bool
-}
-
-func (g snapshotGatherer) Gather() ([]*dto.MetricFamily, error) {
-	snap := g.s.snapshot()
-	if snap == nil {
-		return nil, nil
-	}
-	if g.openMetrics {
-		return snap.openMetrics, nil
-	}
-	return snap.families, nil
 }

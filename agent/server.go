@@ -8,14 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/prometheus/common/expfmt"
 )
-
-// maxScrapesInFlight bounds concurrent /metrics renders, and so memory.
-const maxScrapesInFlight = 16
 
 // Handler serves the agent's endpoints:
 //
@@ -26,7 +19,7 @@ const maxScrapesInFlight = 16
 //	/debug/sim/…  XID and GPU loss on demand, with --simulate only  token
 func (a *Agent) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", a.requireToken(a.metricsHandler()))
+	mux.Handle("GET /metrics", a.requireToken(http.HandlerFunc(a.serveMetrics)))
 	mux.Handle("GET /api/v1/node", a.requireToken(http.HandlerFunc(a.serveNode)))
 	mux.HandleFunc("GET /healthz", a.serveHealth)
 	mux.HandleFunc("GET /readyz", a.serveReady)
@@ -37,30 +30,6 @@ func (a *Agent) Handler() http.Handler {
 	mux.HandleFunc("GET /{$}", a.serveIndex)
 	return mux
 }
-
-// metricsHandler renders the latest snapshot plus the agent's own live
-// metrics, in the format the scraper asks for.
-func (a *Agent) metricsHandler() http.Handler {
-	opts := promhttp.HandlerOpts{
-		ErrorLog:            promLogger{a},
-		ErrorHandling:       promhttp.ContinueOnError,
-		MaxRequestsInFlight: maxScrapesInFlight,
-	}
-	text := promhttp.HandlerFor(prometheus.Gatherers{snapshotGatherer{s: a.sampler}, a.self}, opts)
-	opts.EnableOpenMetrics = true
-	om := promhttp.HandlerFor(prometheus.Gatherers{snapshotGatherer{s: a.sampler, openMetrics: true}, a.self}, opts)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if expfmt.NegotiateIncludingOpenMetrics(r.Header).FormatType() == expfmt.TypeOpenMetrics {
-			om.ServeHTTP(w, r)
-			return
-		}
-		text.ServeHTTP(w, r)
-	})
-}
-
-type promLogger struct{ a *Agent }
-
-func (l promLogger) Println(v ...any) { l.a.logger.Warn("serving metrics", "err", fmt.Sprint(v...)) }
 
 // requireToken lets a request through only with the bearer token, when one
 // is set. The comparison takes the same time whatever the guess.

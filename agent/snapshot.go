@@ -2,6 +2,7 @@ package agent
 
 import (
 	"strings"
+	"sync"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
@@ -16,6 +17,9 @@ type snapshot struct {
 	families    []*dto.MetricFamily // for the Prometheus text format
 	openMetrics []*dto.MetricFamily // the same, retyped for OpenMetrics (see forOpenMetrics)
 	gpus        []gpuStatus
+
+	mu       sync.Mutex
+	rendered map[renderKey]*rendering
 }
 
 // gpuStatus is a GPU's inventory entry as of the snapshot.

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binary is the real gpuwd-agent, built once for these tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "gpuwd-agent-e2e")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "gpuwd-agent")
+	build := exec.Command("go", "build", "-ldflags", "-X main.version=e2e-1.0 -X main.revision=abc123", "-o", binary, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		panic("building gpuwd-agent: " + err.Error())
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// process is a running gpuwd-agent.
+type process struct {
+	cmd  *exec.Cmd
+	addr string
+	log  chan string // the agent's log lines
+	done chan error
+}
+
+// start runs the agent with args and env and waits until it serves.
+func start(t testing.TB, env []string, args ...string) *process {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &process{cmd: cmd, log: make(chan string, 1000), done: make(chan error, 1)}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			p.log <- sc.Text()
+		}
+		close(p.log)
+		p.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+	})
+	deadline := time.After(30 * time.Second)
+	for p.addr == "" {
+		select {
+		case line, ok := <-p.log:
+			if !ok {
+				t.Fatal("agent exited before serving")
+			}
+			var rec struct{ Msg, Addr string }
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "serving" {
+				p.addr = rec.Addr
+			}
+		case <-deadline:
+			t.Fatal("agent did not start serving")
+		}
+	}
+	return p
+}
+
+func scrape(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
+	}
+	return string(b)
+}
+
+// stop sends SIGTERM and returns the rest of the log; the agent must exit 0.
+func (p *process) stop(t *testing.T) string {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	var rest []string
+	for line := range p.log {
+		rest = append(rest, line)
+	}
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Fatalf("agent exited with %v after SIGTERM\n%s", err, strings.Join(rest, "\n"))
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("agent did not exit after SIGTERM")
+	}
+	return strings.Join(rest, "\n")
+}
+
+func TestBinaryServesSimulatedGPUsConfiguredByEnv(t *testing.T) {
+	p := start(t, []string{"GPUWD_SIMULATE=h100x8", "GPUWD_LISTEN=127.0.0.1:0", "GPUWD_LOG_FORMAT=json", "GPUWD_HOSTNAME=pod-7"})
+	body := scrape(t, "http://"+p.addr+"/metrics")
+
+	util := regexp.MustCompile(`(?m)^DCGM_FI_DEV_GPU_UTIL\{(.*)\} \d+$`).FindAllStringSubmatch(body, -1)
+	if len(util) != 8 {
+		t.Fatalf("%d DCGM_FI_DEV_GPU_UTIL series, want 8", len(util))
+	}
+	uuids := map[string]bool{}
+	for _, m := range util {
+		labels := m[1]
+		for _, want := range []string{`hostname="pod-7"`, `modelName="NVIDIA H100 80GB HBM3"`, `DCGM_FI_DRIVER_VERSION="550.90.07"`, `device="nvidia`, `pci_bus_id="00000000:`} {
+			if !strings.Contains(labels, want) {
+				t.Errorf("labels %s lack %s", labels, want)
+			}
+		}
+		uuids[regexp.MustCompile(`UUID="(GPU-[0-9a-f-]+)"`).FindStringSubmatch(labels)[1]] = true
+	}
+	if len(uuids) != 8 {
+		t.Errorf("%d distinct UUIDs, want 8", len(uuids))
+	}
+	for _, want := range []string{
+		"\ngpuwd_nvml_up 1\n",
+		`gpuwd_build_info{goversion="go`,
+		`revision="abc123",version="e2e-1.0"} 1`,
+		"\nDCGM_FI_DEV_POWER_USAGE{",
+		"\ngpuwd_collector_success{collector=\"xid\"} 1\n",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	rest := p.stop(t)
+	if !strings.Contains(rest, `"msg":"shutting down"`) {
+		t.Errorf("no orderly shutdown in the log:\n%s", rest)
+	}
+	if _, err := http.Get("http://" + p.addr + "/healthz"); err == nil {
+		t.Error("still serving after SIGTERM")
+	}
+}
+
+func TestBinaryWithoutNVML(t *testing.T) {
+	p := start(t, nil, "--listen", "127.0.0.1:0", "--log-format", "json", "--nvml-library", "/nonexistent/libnvidia-ml.so.1")
+	body := scrape(t, "http://"+p.addr+"/metrics")
+	if !strings.Contains(body, "\ngpuwd_nvml_up 0\n") {
+		t.Error("want gpuwd_nvml_up 0")
+	}
+	p.stop(t)
+}
+
+func TestBinaryRejectsBadConfiguration(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		env  string
+		want string
+	}{
+		{[]string{"--sample-interval", "soon"}, "", "sample-interval"},
+		{nil, "GPUWD_SAMPLE_INTERVAL=soon", "GPUWD_SAMPLE_INTERVAL"},
+		{[]string{"--no-such-flag"}, "", "no-such-flag"},
+		{[]string{"--log-level", "loud"}, "", "log level"},
+	} {
+		cmd := exec.Command(binary, c.args...)
+		cmd.Env = append(os.Environ(), c.env)
+		out, err := cmd.CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+			t.Errorf("%v %s: err = %v, want exit 2", c.args, c.env, err)
+		}
+		if !strings.Contains(string(out), c.want) {
+			t.Errorf("%v %s: output does not name %q:\n%s", c.args, c.env, c.want, out)
+		}
+	}
+	// A bad --simulate is a runtime error: exit 1 with one clear line.
+	out, err := exec.Command(binary, "--simulate", "v100x8", "--listen", "127.0.0.1:0").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), `unknown GPU model \"v100\"`) {
+		t.Errorf("bad --simulate: err=%v out=%s", err, out)
+	}
+}
