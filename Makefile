@@ -27,7 +27,7 @@ test: test-deps lint
 
 # Real programs the tests use. Installed from Debian when missing and this
 # is root with apt; otherwise the tests that need them skip (fail under CI=true).
-TEST_PROGRAMS := promtool:prometheus
+TEST_PROGRAMS := promtool:prometheus prometheus:prometheus
 test-deps:
 	@missing=""; for p in $(TEST_PROGRAMS); do \
 	  command -v $${p%%:*} >/dev/null 2>&1 || missing="$$missing $${p#*:}"; done; \

@@ -457,3 +457,12 @@ func TestCollectorSelection(t *testing.T) {
 		t.Error("a collector that was not asked for ran")
 	}
 }
+
+func httpGet(u string) ([]byte, error) {
+	resp, err := http.Get(u)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return io.ReadAll(resp.Body)
+}
