@@ -26,6 +26,12 @@ var (
 // checks whether it should stop.
 const xidWait = 500 * time.Millisecond
 
+type watchedGPU struct {
+	dev   nvml.Device
+	uuid  string
+	index int
+}
+
 type xidKey struct {
 	gpu int
 	xid uint64
@@ -40,6 +46,9 @@ type xid struct {
 	gpus   []*gpu.GPU
 	now    func() time.Time
 	set    nvml.EventSet
+	// watched are the GPUs registered with set, as they were then: the
+	// watcher goroutine reads only these, never the GPUs the sampler updates.
+	watched []watchedGPU
 
 	mu    sync.Mutex
 	count map[xidKey]uint64
@@ -55,7 +64,6 @@ func newXID(d Deps) (Collector, error) {
 		d.Logger.Warn("XID events unavailable: counting no XIDs", "err", gpu.ErrorString(ret))
 		return c, nil
 	}
-	registered := 0
 	for _, g := range d.GPUs {
 		if g.Device == nil {
 			continue
@@ -64,9 +72,9 @@ func newXID(d Deps) (Collector, error) {
 			d.Logger.Warn("XID events unavailable on this GPU", "gpu", g.Index, "err", gpu.ErrorString(ret))
 			continue
 		}
-		registered++
+		c.watched = append(c.watched, watchedGPU{dev: g.Device, uuid: g.UUID, index: g.Index})
 	}
-	if registered == 0 {
+	if len(c.watched) == 0 {
 		set.Free()
 		return c, nil
 	}
@@ -100,39 +108,36 @@ func (c *xid) record(ev nvml.EventData) {
 	if ev.EventType&nvml.EventTypeXidCriticalError == 0 {
 		return
 	}
-	g := c.gpuOf(ev.Device)
-	if g == nil {
+	w, ok := c.gpuOf(ev.Device)
+	if !ok {
 		c.logger.Warn("XID event from an unknown GPU", "xid", ev.EventData)
 		return
 	}
-	k := xidKey{g.Index, ev.EventData}
+	k := xidKey{w.index, ev.EventData}
 	c.mu.Lock()
 	c.count[k]++
 	c.when[k] = c.now()
-	c.last[g.Index] = ev.EventData
+	c.last[w.index] = ev.EventData
 	c.mu.Unlock()
-	c.logger.Warn("XID error", "gpu", g.Index, "uuid", g.UUID, "xid", ev.EventData)
+	c.logger.Warn("XID error", "gpu", w.index, "uuid", w.uuid, "xid", ev.EventData)
 }
 
-func (c *xid) gpuOf(dev nvml.Device) *gpu.GPU {
-	for _, g := range c.gpus {
-		if g.Device != nil && g.Device == dev {
-			return g
+func (c *xid) gpuOf(dev nvml.Device) (watchedGPU, bool) {
+	for _, w := range c.watched {
+		if w.dev == dev {
+			return w, true
 		}
 	}
 	if dev == nil {
-		return nil
+		return watchedGPU{}, false
 	}
 	uuid, ret := dev.GetUUID()
-	if ret != nvml.SUCCESS {
-		return nil
-	}
-	for _, g := range c.gpus {
-		if g.UUID == uuid {
-			return g
+	for _, w := range c.watched {
+		if ret == nvml.SUCCESS && w.uuid == uuid {
+			return w, true
 		}
 	}
-	return nil
+	return watchedGPU{}, false
 }
 
 // Update reports every GPU, lost ones too: an XID 79 is how a GPU says it
