@@ -42,6 +42,26 @@ func register(name string, defaultOn bool, build func(Deps) (Collector, error)) 
 	factories = append(factories, factory{name, defaultOn, build})
 }
 
+// registerPerGPU registers a collector that needs nothing but a function
+// reading one GPU: most signals are that.
+func registerPerGPU(name string, defaultOn bool, read func(r *reader)) {
+	register(name, defaultOn, func(d Deps) (Collector, error) { return perGPU{d.GPUs, read}, nil })
+}
+
+// perGPU runs read on every GPU that answers.
+type perGPU struct {
+	gpus []*gpu.GPU
+	read func(r *reader)
+}
+
+func (c perGPU) Update(ch chan<- prometheus.Metric) error {
+	return eachGPU(c.gpus, func(g *gpu.GPU) error {
+		r := newReader(g, ch)
+		c.read(r)
+		return r.err()
+	})
+}
+
 // Names lists every collector, and which are on unless asked otherwise.
 func Names() (all, defaults []string) {
 	for _, f := range factories {

@@ -3,11 +3,9 @@ package collector
 import (
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/gpu-watchdog/gpu-watchdog/agent/gpu"
 )
 
-func init() { register("ecc", true, newECC) }
+func init() { registerPerGPU("ecc", true, readECC) }
 
 // eccCounters are dcgm-exporter's four ECC totals: single-bit (corrected) and
 // double-bit (uncorrected), since the last driver load (volatile) and over the
@@ -24,19 +22,11 @@ var eccCounters = []struct {
 	{gpuDesc("DCGM_FI_DEV_ECC_DBE_AGG_TOTAL", "Total number of double-bit persistent ECC errors."), nvml.MEMORY_ERROR_TYPE_UNCORRECTED, nvml.AGGREGATE_ECC, "ecc dbe aggregate"},
 }
 
-// ecc reads the ECC error totals; absent on GPUs without ECC or with it off.
-type ecc struct{ gpus []*gpu.GPU }
-
-func newECC(d Deps) (Collector, error) { return &ecc{d.GPUs}, nil }
-
-func (c *ecc) Update(ch chan<- prometheus.Metric) error {
-	return eachGPU(c.gpus, func(g *gpu.GPU) error {
-		r := newReader(g, ch)
-		for _, e := range eccCounters {
-			if v, ret := g.Device.GetTotalEccErrors(e.errType, e.counter); r.ok(e.what, ret) {
-				r.counter(e.desc, float64(v))
-			}
+// readECC reads the ECC error totals; absent on GPUs without ECC or with it off.
+func readECC(r *reader) {
+	for _, e := range eccCounters {
+		if v, ret := r.g.Device.GetTotalEccErrors(e.errType, e.counter); r.ok(e.what, ret) {
+			r.counter(e.desc, float64(v))
 		}
-		return r.err()
-	})
+	}
 }

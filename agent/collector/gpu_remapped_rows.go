@@ -1,12 +1,6 @@
 package collector
 
-import (
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/gpu-watchdog/gpu-watchdog/agent/gpu"
-)
-
-func init() { register("remapped_rows", true, newRemappedRows) }
+func init() { registerPerGPU("remapped_rows", true, readRemappedRows) }
 
 var (
 	correctableRowsDesc   = gpuDesc("DCGM_FI_DEV_CORRECTABLE_REMAPPED_ROWS", "Number of remapped rows for correctable errors.")
@@ -15,21 +9,13 @@ var (
 	rowRemapPendingDesc   = gpuDesc("gpuwd_row_remap_pending", "Whether a row remap is pending and needs a GPU reset (1).")
 )
 
-// remappedRows reads HBM row remapping (Ampere and newer): a failure or a
-// pending remap means the GPU needs attention.
-type remappedRows struct{ gpus []*gpu.GPU }
-
-func newRemappedRows(d Deps) (Collector, error) { return &remappedRows{d.GPUs}, nil }
-
-func (c *remappedRows) Update(ch chan<- prometheus.Metric) error {
-	return eachGPU(c.gpus, func(g *gpu.GPU) error {
-		r := newReader(g, ch)
-		if corr, unc, pending, failed, ret := g.Device.GetRemappedRows(); r.ok("remapped rows", ret) {
-			r.counter(correctableRowsDesc, float64(corr))
-			r.counter(uncorrectableRowsDesc, float64(unc))
-			r.gauge(rowRemapFailureDesc, boolValue(failed))
-			r.gauge(rowRemapPendingDesc, boolValue(pending))
-		}
-		return r.err()
-	})
+// readRemappedRows reads HBM row remapping (Ampere and newer): a failure or
+// a pending remap means the GPU needs attention.
+func readRemappedRows(r *reader) {
+	if corr, unc, pending, failed, ret := r.g.Device.GetRemappedRows(); r.ok("remapped rows", ret) {
+		r.counter(correctableRowsDesc, float64(corr))
+		r.counter(uncorrectableRowsDesc, float64(unc))
+		r.gauge(rowRemapFailureDesc, boolValue(failed))
+		r.gauge(rowRemapPendingDesc, boolValue(pending))
+	}
 }

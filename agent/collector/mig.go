@@ -5,12 +5,9 @@ import (
 	"strings"
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/gpu-watchdog/gpu-watchdog/agent/gpu"
 )
 
-func init() { register("mig", true, newMIG) }
+func init() { registerPerGPU("mig", true, readMIG) }
 
 var (
 	migModeDesc    = gpuDesc("gpuwd_mig_mode_enabled", "Whether MIG mode is on (1) or off (0).")
@@ -19,52 +16,45 @@ var (
 	migFBTotalDesc = gpuDesc("gpuwd_mig_fb_total_bytes", "Framebuffer memory of the MIG instance.", "GPU_I_ID", "GPU_I_PROFILE")
 )
 
-// mig reports MIG mode and, when on, each instance with its memory, labelled
-// as dcgm-exporter labels MIG series (GPU_I_ID, GPU_I_PROFILE).
-type mig struct{ gpus []*gpu.GPU }
-
-func newMIG(d Deps) (Collector, error) { return &mig{d.GPUs}, nil }
-
-func (c *mig) Update(ch chan<- prometheus.Metric) error {
-	return eachGPU(c.gpus, func(g *gpu.GPU) error {
-		r := newReader(g, ch)
-		current, _, ret := g.Device.GetMigMode()
-		if !r.ok("mig mode", ret) {
-			return r.err()
+// readMIG reports MIG mode and, when on, each instance with its memory,
+// labelled as dcgm-exporter labels MIG series (GPU_I_ID, GPU_I_PROFILE).
+func readMIG(r *reader) {
+	dev := r.g.Device
+	current, _, ret := dev.GetMigMode()
+	if !r.ok("mig mode", ret) {
+		return
+	}
+	enabled := current == nvml.DEVICE_MIG_ENABLE
+	r.gauge(migModeDesc, boolValue(enabled))
+	if !enabled {
+		return
+	}
+	n, ret := dev.GetMaxMigDeviceCount()
+	if !r.ok("max mig devices", ret) {
+		return
+	}
+	for i := range n {
+		m, ret := dev.GetMigDeviceHandleByIndex(i)
+		if ret == nvml.ERROR_NOT_FOUND || ret == nvml.ERROR_INVALID_ARGUMENT {
+			continue // an empty slot
 		}
-		enabled := current == nvml.DEVICE_MIG_ENABLE
-		r.gauge(migModeDesc, boolValue(enabled))
-		if !enabled {
-			return nil
+		if !r.ok("mig device", ret) {
+			continue
 		}
-		n, ret := g.Device.GetMaxMigDeviceCount()
-		if !r.ok("max mig devices", ret) {
-			return r.err()
+		giID, ret1 := m.GetGpuInstanceId()
+		ciID, ret2 := m.GetComputeInstanceId()
+		if !r.ok("mig gpu instance id", ret1) || !r.ok("mig compute instance id", ret2) {
+			continue
 		}
-		for i := range n {
-			m, ret := g.Device.GetMigDeviceHandleByIndex(i)
-			if ret == nvml.ERROR_NOT_FOUND || ret == nvml.ERROR_INVALID_ARGUMENT {
-				continue // an empty slot
-			}
-			if !r.ok("mig device", ret) {
-				continue
-			}
-			giID, ret1 := m.GetGpuInstanceId()
-			ciID, ret2 := m.GetComputeInstanceId()
-			if !r.ok("mig gpu instance id", ret1) || !r.ok("mig compute instance id", ret2) {
-				continue
-			}
-			uuid, _ := m.GetUUID()
-			name, _ := m.GetName()
-			gi, profile := strconv.Itoa(giID), migProfile(name)
-			r.gauge(migInfoDesc, 1, gi, profile, strconv.Itoa(ciID), uuid)
-			if mem, ret := m.GetMemoryInfo(); r.ok("mig memory", ret) {
-				r.gauge(migFBUsedDesc, float64(mem.Used), gi, profile)
-				r.gauge(migFBTotalDesc, float64(mem.Total), gi, profile)
-			}
+		uuid, _ := m.GetUUID()
+		name, _ := m.GetName()
+		gi, profile := strconv.Itoa(giID), migProfile(name)
+		r.gauge(migInfoDesc, 1, gi, profile, strconv.Itoa(ciID), uuid)
+		if mem, ret := m.GetMemoryInfo(); r.ok("mig memory", ret) {
+			r.gauge(migFBUsedDesc, float64(mem.Used), gi, profile)
+			r.gauge(migFBTotalDesc, float64(mem.Total), gi, profile)
 		}
-		return r.err()
-	})
+	}
 }
 
 // migProfile takes the profile out of a MIG device name:
