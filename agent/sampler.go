@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -23,6 +24,7 @@ type sampler struct {
 	gpus     []*gpu.GPU
 	now      func() time.Time
 
+	cycle    sync.Mutex // one cycle at a time: collectors keep state between cycles
 	current  atomic.Pointer[snapshot]
 	wanted   wantedFormats
 	duration prometheus.Gauge
@@ -33,7 +35,7 @@ type sampler struct {
 func newSampler(logger *slog.Logger, interval time.Duration, sampled, self *prometheus.Registry, gpus []*gpu.GPU) *sampler {
 	s := &sampler{logger: logger, interval: interval, gatherer: prometheus.Gatherers{sampled, self}, gpus: gpus, now: time.Now,
 		duration: prometheus.NewGauge(prometheus.GaugeOpts{Name: "gpuwd_sample_duration_seconds",
-			Help: "Time the last sampling cycle took to read every GPU."}),
+			Help: "Time the last sampling cycle took: reading every GPU and rendering the formats scrapers use."}),
 		lastOK: prometheus.NewGauge(prometheus.GaugeOpts{Name: "gpuwd_sample_timestamp_seconds",
 			Help: "Unix time of the last completed sampling cycle."}),
 	}
@@ -43,6 +45,8 @@ func newSampler(logger *slog.Logger, interval time.Duration, sampled, self *prom
 
 // sample runs one cycle and publishes its snapshot.
 func (s *sampler) sample() {
+	s.cycle.Lock()
+	defer s.cycle.Unlock()
 	start := s.now()
 	fams, err := s.gatherer.Gather()
 	if err != nil {
