@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -77,6 +78,10 @@ func (o *Options) check() error {
 	}
 	if (o.TLSCertFile == "") != (o.TLSKeyFile == "") {
 		errs = append(errs, errors.New("--tls-cert-file and --tls-key-file go together"))
+	} else if o.TLSCertFile != "" {
+		if _, err := tls.LoadX509KeyPair(o.TLSCertFile, o.TLSKeyFile); err != nil {
+			errs = append(errs, fmt.Errorf("--tls-cert-file/--tls-key-file: %w", err))
+		}
 	}
 	if o.MetricsTokenFile != "" {
 		b, err := os.ReadFile(o.MetricsTokenFile)
