@@ -2,6 +2,8 @@ package collector
 
 import (
 	"context"
+	"encoding/binary"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -242,5 +244,87 @@ func TestUnknownCollectorIsAClearError(t *testing.T) {
 	_, err := NewSet(Deps{}, []string{"utilisation"})
 	if err == nil || !strings.Contains(err.Error(), `unknown collector "utilisation"`) || !strings.Contains(err.Error(), "utilization") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestNVLinkCountersSpanEveryLink(t *testing.T) {
+	srv := newMockServer()
+	d := device(srv, 0)
+	d.GetNvLinkStateFunc = func(link int) (nvml.EnableState, nvml.Return) {
+		switch {
+		case link >= 4:
+			return 0, nvml.ERROR_INVALID_ARGUMENT
+		case link == 2:
+			return nvml.FEATURE_DISABLED, nvml.SUCCESS // down: its errors still count
+		}
+		return nvml.FEATURE_ENABLED, nvml.SUCCESS
+	}
+	d.GetFieldValuesFunc = func(v []nvml.FieldValue) nvml.Return {
+		for i := range v {
+			f := &v[i]
+			var x uint64
+			switch f.FieldId {
+			case nvml.FI_DEV_NVLINK_THROUGHPUT_DATA_TX, nvml.FI_DEV_NVLINK_THROUGHPUT_DATA_RX:
+				if f.ScopeId != allLinks {
+					f.NvmlReturn = uint32(nvml.ERROR_INVALID_ARGUMENT) // the test wants the aggregate
+					continue
+				}
+				x = 100
+			case nvml.FI_DEV_NVLINK_CRC_FLIT_ERROR_COUNT_TOTAL:
+				x = uint64(f.ScopeId) + 1 // link N has N+1 errors
+			default:
+				x = 0
+			}
+			f.ValueType = uint32(nvml.VALUE_TYPE_UNSIGNED_LONG_LONG)
+			binary.LittleEndian.PutUint64(f.Value[:], x)
+			f.NvmlReturn = uint32(nvml.SUCCESS)
+		}
+		return nvml.SUCCESS
+	}
+	s := newMachine(t, srv, []string{"nvlink"}).sample()
+	if got := s.mustValue(t, "gpuwd_nvlink_links_active", "gpu", "0"); got != 3 {
+		t.Errorf("active links = %v, want 3", got)
+	}
+	if got := s.mustValue(t, "DCGM_FI_DEV_NVLINK_CRC_FLIT_ERROR_COUNT_TOTAL", "gpu", "0"); got != 1+2+3+4 {
+		t.Errorf("CRC flit errors = %v, want the sum over all 4 links (10)", got)
+	}
+	if got := s.mustValue(t, "gpuwd_nvlink_transmit_bytes_total", "gpu", "0"); got != 100*1024 {
+		t.Errorf("transmitted = %v bytes, want the all-links aggregate (102400)", got)
+	}
+	if got := s.mustValue(t, "DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL", "gpu", "0"); got != 200 {
+		t.Errorf("bandwidth total = %v KiB, want 200", got)
+	}
+}
+
+func TestOlderDriverGetsOlderCallsNotACrash(t *testing.T) {
+	srv := newMockServer()
+	missing := map[string]bool{"nvmlDeviceGetMemoryInfo_v2": true, "nvmlDeviceGetCurrentClocksEventReasons": true, "nvmlGpmSampleGet": true}
+	srv.LookupSymbolFunc = func(name string) error {
+		if missing[name] {
+			return errors.New("undefined symbol " + name)
+		}
+		return nil
+	}
+	for i := range srv.Devices {
+		d := device(srv, i)
+		// With the real library these calls would end the process.
+		d.GetMemoryInfo_v2Func = nil
+		d.GetSupportedClocksEventReasonsFunc = nil
+		d.GetCurrentClocksEventReasonsFunc = nil
+		d.GpmQueryDeviceSupportFunc = nil
+		d.GetSupportedClocksThrottleReasonsFunc = func() (uint64, nvml.Return) { return 0x1ff, nvml.SUCCESS }
+		d.GetCurrentClocksThrottleReasonsFunc = func() (uint64, nvml.Return) { return nvml.ClocksThrottleReasonHwThermalSlowdown, nvml.SUCCESS }
+	}
+	s := newMachine(t, srv, []string{"memory", "clock_events", "gpm"}).sample()
+	for _, c := range []string{"memory", "clock_events", "gpm"} {
+		if s.mustValue(t, "gpuwd_collector_success", "collector", c) != 1 {
+			t.Errorf("collector %s failed on an older driver", c)
+		}
+	}
+	if got := s.mustValue(t, "DCGM_FI_DEV_FB_TOTAL", "gpu", "1"); got != 40960 {
+		t.Errorf("FB_TOTAL from the v1 call = %v MiB", got)
+	}
+	if s.mustValue(t, "gpuwd_clock_event_active", "gpu", "1", "reason", "hw_thermal_slowdown") != 1 {
+		t.Error("throttle reasons not read through the older call")
 	}
 }

@@ -37,9 +37,10 @@ var gpmMetrics = []struct {
 // sampling interval apart: no DCGM, no SYS_ADMIN. GPUs without GPM (before
 // Hopper) are remembered and skipped; the first cycle only takes a sample.
 type gpm struct {
-	lib   nvml.Interface
-	gpus  []*gpu.GPU
-	state map[int]*gpmState
+	lib       nvml.Interface
+	gpus      []*gpu.GPU
+	state     map[int]*gpmState
+	available bool // the driver has GPM (R520 and newer)
 }
 
 type gpmState struct {
@@ -63,10 +64,13 @@ func (s gpmScale) apply(v float64) float64 {
 }
 
 func newGPM(d Deps) (Collector, error) {
-	return &gpm{lib: d.Lib, gpus: d.GPUs, state: map[int]*gpmState{}}, nil
+	return &gpm{lib: d.Lib, gpus: d.GPUs, state: map[int]*gpmState{}, available: d.Lib.Has("nvmlGpmSampleGet")}, nil
 }
 
 func (c *gpm) Update(ch chan<- prometheus.Metric) error {
+	if !c.available {
+		return nil
+	}
 	return eachGPU(c.gpus, func(g *gpu.GPU) error {
 		st := c.state[g.Index]
 		if st == nil {

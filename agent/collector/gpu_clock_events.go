@@ -33,25 +33,37 @@ var clockEventReasons = []struct {
 type clockEvents struct {
 	gpus      []*gpu.GPU
 	supported map[int]uint64 // per GPU index, read once
+	// throttleCalls: the driver predates the clock event calls (R535), so
+	// use their older names, which return the same bits.
+	throttleCalls bool
 }
 
 func newClockEvents(d Deps) (Collector, error) {
-	return &clockEvents{gpus: d.GPUs, supported: map[int]uint64{}}, nil
+	return &clockEvents{gpus: d.GPUs, supported: map[int]uint64{},
+		throttleCalls: !d.Lib.Has("nvmlDeviceGetCurrentClocksEventReasons")}, nil
+}
+
+func (c *clockEvents) read(d nvml.Device) (supported, active func() (uint64, nvml.Return)) {
+	if c.throttleCalls {
+		return d.GetSupportedClocksThrottleReasons, d.GetCurrentClocksThrottleReasons
+	}
+	return d.GetSupportedClocksEventReasons, d.GetCurrentClocksEventReasons
 }
 
 func (c *clockEvents) Update(ch chan<- prometheus.Metric) error {
 	return eachGPU(c.gpus, func(g *gpu.GPU) error {
 		r := newReader(g, ch)
+		supported, current := c.read(g.Device)
 		mask, known := c.supported[g.Index]
 		if !known {
-			m, ret := g.Device.GetSupportedClocksEventReasons()
+			m, ret := supported()
 			if !r.ok("supported clock event reasons", ret) {
 				return r.err()
 			}
 			mask = m
 			c.supported[g.Index] = m
 		}
-		active, ret := g.Device.GetCurrentClocksEventReasons()
+		active, ret := current()
 		if !r.ok("clock event reasons", ret) {
 			return r.err()
 		}

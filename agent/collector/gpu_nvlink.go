@@ -1,6 +1,8 @@
 package collector
 
 import (
+	"math"
+
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -16,7 +18,8 @@ var (
 	nvlinkRxDesc     = gpuDesc("gpuwd_nvlink_receive_bytes_total", "NVLink data received over all links.")
 )
 
-// nvlinkErrorFields are NVML's all-lanes error totals, under dcgm-exporter's names.
+// nvlinkErrorFields are NVML's per-link error counters (all lanes of a
+// link), under dcgm-exporter's names for their sum over links.
 var nvlinkErrorFields = []struct {
 	id   uint32
 	desc *prometheus.Desc
@@ -27,9 +30,13 @@ var nvlinkErrorFields = []struct {
 	{nvml.FI_DEV_NVLINK_RECOVERY_ERROR_COUNT_TOTAL, gpuDesc("DCGM_FI_DEV_NVLINK_RECOVERY_ERROR_COUNT_TOTAL", "Total number of NVLink recovery errors.")},
 }
 
-// nvlink reads link state, the error totals and the data counters (summed
-// over active links; NVML counts data per link, in KiB). GPUs without NVLink
-// are remembered and skipped.
+// allLinks is the field-value scope NVML reads as "summed over every link".
+const allLinks = math.MaxUint32
+
+// nvlink reads link state, the error counters (NVML keeps them per link:
+// they are summed over every link the GPU has, up or not, so the totals never
+// fall when a link drops) and the data counters (NVML's all-links aggregate,
+// in KiB). GPUs without NVLink are remembered and skipped.
 type nvlink struct {
 	gpus   []*gpu.GPU
 	absent map[int]bool
@@ -43,7 +50,7 @@ func (c *nvlink) Update(ch chan<- prometheus.Metric) error {
 			return nil
 		}
 		r := newReader(g, ch)
-		var links []int
+		links, active := 0, 0
 		for link := range nvml.NVLINK_MAX_LINKS {
 			state, ret := g.Device.GetNvLinkState(link)
 			if ret == nvml.ERROR_INVALID_ARGUMENT || (link > 0 && gpu.Absent(ret)) {
@@ -55,47 +62,43 @@ func (c *nvlink) Update(ch chan<- prometheus.Metric) error {
 				}
 				return r.err()
 			}
+			links++
 			if state == nvml.FEATURE_ENABLED {
-				links = append(links, link)
+				active++
 			}
 		}
-		r.gauge(nvlinkActiveDesc, float64(len(links)))
+		r.gauge(nvlinkActiveDesc, float64(active))
 
-		fv := make([]nvml.FieldValue, 0, len(nvlinkErrorFields)+2*len(links))
-		for _, f := range nvlinkErrorFields {
-			fv = append(fv, nvml.FieldValue{FieldId: f.id})
+		fv := []nvml.FieldValue{
+			{FieldId: nvml.FI_DEV_NVLINK_THROUGHPUT_DATA_TX, ScopeId: allLinks},
+			{FieldId: nvml.FI_DEV_NVLINK_THROUGHPUT_DATA_RX, ScopeId: allLinks},
 		}
-		for _, l := range links {
-			fv = append(fv,
-				nvml.FieldValue{FieldId: nvml.FI_DEV_NVLINK_THROUGHPUT_DATA_TX, ScopeId: uint32(l)},
-				nvml.FieldValue{FieldId: nvml.FI_DEV_NVLINK_THROUGHPUT_DATA_RX, ScopeId: uint32(l)})
+		for link := range links {
+			for _, f := range nvlinkErrorFields {
+				fv = append(fv, nvml.FieldValue{FieldId: f.id, ScopeId: uint32(link)})
+			}
 		}
 		if ret := g.Device.GetFieldValues(fv); !r.ok("nvlink field values", ret) {
 			return r.err()
 		}
+		tx, txOK := fieldValue(fv[0])
+		rx, rxOK := fieldValue(fv[1])
+		if txOK && rxOK {
+			r.counter(nvlinkTotalDesc, tx+rx)
+			r.counter(nvlinkTxDesc, tx*1024)
+			r.counter(nvlinkRxDesc, rx*1024)
+		}
 		for i, f := range nvlinkErrorFields {
-			if v, ok := fieldValue(fv[i]); ok {
-				r.counter(f.desc, v)
+			var sum float64
+			seen := false
+			for link := range links {
+				if v, ok := fieldValue(fv[2+link*len(nvlinkErrorFields)+i]); ok {
+					sum, seen = sum+v, true
+				}
 			}
-		}
-		var txKiB, rxKiB float64
-		seen := false
-		for _, v := range fv[len(nvlinkErrorFields):] {
-			x, ok := fieldValue(v)
-			if !ok {
-				continue
+			if seen {
+				r.counter(f.desc, sum)
 			}
-			seen = true
-			if v.FieldId == nvml.FI_DEV_NVLINK_THROUGHPUT_DATA_TX {
-				txKiB += x
-			} else {
-				rxKiB += x
-			}
-		}
-		if seen {
-			r.counter(nvlinkTotalDesc, txKiB+rxKiB)
-			r.counter(nvlinkTxDesc, txKiB*1024)
-			r.counter(nvlinkRxDesc, rxKiB*1024)
 		}
 		return r.err()
 	})

@@ -36,6 +36,13 @@ func Open(lib nvml.Interface) (*Library, error) {
 	return l, nil
 }
 
+// Has reports whether the loaded NVML exports symbol. go-nvml resolves
+// symbols only when called, and calling one that an older driver lacks ends
+// the process ("symbol lookup error"), so collectors check newer calls first.
+func (l *Library) Has(symbol string) bool {
+	return l.Extensions().LookupSymbol(symbol) == nil
+}
+
 // Close shuts NVML down.
 func (l *Library) Close() error {
 	if ret := l.Shutdown(); ret != nvml.SUCCESS {

@@ -151,10 +151,22 @@ func (d *Device) GetFieldValues(values []nvml.FieldValue) nvml.Return {
 		case d.model.NVLinks == 0:
 			v.NvmlReturn = uint32(nvml.ERROR_NOT_SUPPORTED)
 		case v.FieldId == nvml.FI_DEV_NVLINK_THROUGHPUT_DATA_TX, v.FieldId == nvml.FI_DEV_NVLINK_THROUGHPUT_DATA_RX:
-			setUint(v, uint64(st.nvlinkKiB/float64(d.model.NVLinks)))
+			perLink := st.nvlinkKiB / float64(d.model.NVLinks)
+			switch {
+			case v.ScopeId == math.MaxUint32: // every link, summed
+				setUint(v, uint64(perLink)*uint64(d.model.NVLinks))
+			case int(v.ScopeId) < d.model.NVLinks:
+				setUint(v, uint64(perLink))
+			default:
+				v.NvmlReturn = uint32(nvml.ERROR_INVALID_ARGUMENT)
+			}
 		case v.FieldId == nvml.FI_DEV_NVLINK_CRC_FLIT_ERROR_COUNT_TOTAL, v.FieldId == nvml.FI_DEV_NVLINK_CRC_DATA_ERROR_COUNT_TOTAL,
 			v.FieldId == nvml.FI_DEV_NVLINK_REPLAY_ERROR_COUNT_TOTAL, v.FieldId == nvml.FI_DEV_NVLINK_RECOVERY_ERROR_COUNT_TOTAL:
-			setUint(v, 0)
+			if int(v.ScopeId) >= d.model.NVLinks {
+				v.NvmlReturn = uint32(nvml.ERROR_INVALID_ARGUMENT)
+				continue
+			}
+			setUint(v, uint64(v.ScopeId%3)) // a few replays on some links
 		default:
 			v.NvmlReturn = uint32(nvml.ERROR_NOT_SUPPORTED)
 		}

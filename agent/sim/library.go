@@ -87,8 +87,12 @@ func uuidFor(seed uint64, i int) string {
 // Devices returns the simulated GPUs, in index order.
 func (l *Library) Devices() []*Device { return l.devices }
 
-func (l *Library) Init() nvml.Return     { return nvml.SUCCESS }
-func (l *Library) Shutdown() nvml.Return { return nvml.SUCCESS }
+func (l *Library) Init() nvml.Return { return nvml.SUCCESS }
+
+// Extensions gives LookupSymbol: the simulated driver has every call.
+func (l *Library) Extensions() nvml.ExtendedInterface { return l }
+func (l *Library) LookupSymbol(string) error          { return nil }
+func (l *Library) Shutdown() nvml.Return              { return nvml.SUCCESS }
 
 func (l *Library) SystemGetDriverVersion() (string, nvml.Return) { return DriverVersion, nvml.SUCCESS }
 func (l *Library) SystemGetCudaDriverVersion() (int, nvml.Return) {
