@@ -20,8 +20,12 @@ import (
 	"github.com/gpu-watchdog/gpu-watchdog/agent/sim"
 )
 
-// shutdownGrace is how long in-flight requests get to finish on SIGTERM.
-const shutdownGrace = 5 * time.Second
+// shutdownGrace is how long in-flight requests get to finish on SIGTERM, and
+// samplerStopWait how long a sampling cycle gets to end.
+const (
+	shutdownGrace   = 5 * time.Second
+	samplerStopWait = 10 * time.Second
+)
 
 // Agent is a running gpuwd-agent: its GPUs, sampler and HTTP handler.
 type Agent struct {
@@ -31,6 +35,8 @@ type Agent struct {
 
 	lib       *gpu.Library // nil without NVML
 	nvmlError string
+	driver    string // driver and CUDA versions, for the inventory
+	cuda      string
 	simulated *sim.Library // non-nil with --simulate
 	set       *collector.Set
 	sampler   *sampler
@@ -74,6 +80,7 @@ func New(opts Options, logger *slog.Logger) (*Agent, error) {
 			return nil, err
 		}
 		a.set = set
+		a.driver, a.cuda = a.lib.DriverVersion, a.lib.CUDAVersion
 		sampled.MustRegister(set)
 		logger.Info("GPUs found", "count", len(gpus), "driver", a.lib.DriverVersion, "cuda", a.lib.CUDAVersion,
 			"simulated", a.simulated != nil)
@@ -133,7 +140,6 @@ func (a *Agent) Run(ctx context.Context) error {
 
 // Serve serves on ln until ctx ends. It closes the agent before returning.
 func (a *Agent) Serve(ctx context.Context, ln net.Listener) error {
-	defer a.Close()
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	if a.set != nil {
@@ -141,7 +147,18 @@ func (a *Agent) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	samplerDone := make(chan struct{})
 	go func() { a.sampler.run(ctx); close(samplerDone) }()
-	defer func() { stop(); <-samplerDone }()
+	defer a.Close()
+	defer func() {
+		stop()
+		select {
+		case <-samplerDone:
+		case <-time.After(samplerStopWait):
+			// An NVML call has hung: shutting NVML down under it could crash,
+			// and the process is exiting anyway.
+			a.logger.Error("sampling did not stop: leaving NVML as it is", "waited", samplerStopWait)
+			a.set, a.lib = nil, nil
+		}
+	}()
 
 	srv := &http.Server{
 		Handler:           a.Handler(),

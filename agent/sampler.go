@@ -24,22 +24,22 @@ type sampler struct {
 	gpus     []*gpu.GPU
 	now      func() time.Time
 
-	cycle    sync.Mutex // one cycle at a time: collectors keep state between cycles
-	current  atomic.Pointer[snapshot]
-	wanted   wantedFormats
-	duration prometheus.Gauge
-	lastOK   prometheus.Gauge
-	failed   bool
+	cycle     sync.Mutex // one cycle at a time: collectors keep state between cycles
+	current   atomic.Pointer[snapshot]
+	wanted    wantedFormats
+	duration  prometheus.Gauge
+	sampledAt prometheus.Gauge
+	failed    bool
 }
 
 func newSampler(logger *slog.Logger, interval time.Duration, sampled, self *prometheus.Registry, gpus []*gpu.GPU) *sampler {
 	s := &sampler{logger: logger, interval: interval, gatherer: prometheus.Gatherers{sampled, self}, gpus: gpus, now: time.Now,
 		duration: prometheus.NewGauge(prometheus.GaugeOpts{Name: "gpuwd_sample_duration_seconds",
-			Help: "Time the last sampling cycle took: reading every GPU and rendering the formats scrapers use."}),
-		lastOK: prometheus.NewGauge(prometheus.GaugeOpts{Name: "gpuwd_sample_timestamp_seconds",
-			Help: "Unix time of the last completed sampling cycle."}),
+			Help: "Time the previous sampling cycle took: reading every GPU and rendering the formats scrapers use."}),
+		sampledAt: prometheus.NewGauge(prometheus.GaugeOpts{Name: "gpuwd_sample_timestamp_seconds",
+			Help: "Unix time the GPUs in this output were read."}),
 	}
-	self.MustRegister(s.duration, s.lastOK)
+	self.MustRegister(s.duration, s.sampledAt)
 	return s
 }
 
@@ -48,6 +48,7 @@ func (s *sampler) sample() {
 	s.cycle.Lock()
 	defer s.cycle.Unlock()
 	start := s.now()
+	s.sampledAt.Set(float64(start.UnixMilli()) / 1000)
 	fams, err := s.gatherer.Gather()
 	if err != nil {
 		// Gather returns what it could; a bad series is dropped, the rest served.
@@ -65,7 +66,6 @@ func (s *sampler) sample() {
 	}
 	s.current.Store(snap)
 	s.duration.Set(s.now().Sub(start).Seconds())
-	s.lastOK.Set(float64(s.now().UnixMilli()) / 1000)
 }
 
 // run samples every interval until ctx ends.

@@ -119,9 +119,7 @@ func (a *Agent) serveNode(w http.ResponseWriter, _ *http.Request) {
 	if !snap.at.IsZero() {
 		info.SampledAt = snap.at.UTC().Format("2006-01-02T15:04:05.000Z07:00")
 	}
-	if a.lib != nil {
-		info.NVML.DriverVersion, info.NVML.CUDAVersion = a.lib.DriverVersion, a.lib.CUDAVersion
-	}
+	info.NVML.DriverVersion, info.NVML.CUDAVersion = a.driver, a.cuda
 	w.Header().Set("Content-Type", "application/json")
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/NVIDIA/go-nvml/pkg/nvml"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gpu-watchdog/gpu-watchdog/agent/gpu"
@@ -161,9 +162,7 @@ func (s *Set) Describe(chan<- *prometheus.Desc) {}
 func (s *Set) Collect(ch chan<- prometheus.Metric) {
 	for _, g := range s.gpus {
 		g.Reacquire(s.lib)
-		if g.Device != nil {
-			g.MarkFound()
-		}
+		probeLost(g)
 	}
 	for i, c := range s.collectors {
 		name := s.names[i]
@@ -175,6 +174,17 @@ func (s *Set) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, g := range s.gpus {
 		ch <- gpuMetric(gpuUpDesc, prometheus.GaugeValue, boolValue(g.Up()), g)
+	}
+}
+
+// probeLost asks a GPU marked lost whether it answers again (after a reset,
+// say), whichever collectors run.
+func probeLost(g *gpu.GPU) {
+	if g.Device == nil || g.Up() {
+		return
+	}
+	if _, ret := g.Device.GetTemperature(nvml.TEMPERATURE_GPU); ret == nvml.SUCCESS || gpu.Absent(ret) {
+		g.MarkFound()
 	}
 }
 

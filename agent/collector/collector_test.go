@@ -328,3 +328,55 @@ func TestOlderDriverGetsOlderCallsNotACrash(t *testing.T) {
 		t.Error("throttle reasons not read through the older call")
 	}
 }
+
+func TestMIGComputeInstancesShareTheirGPUInstanceMemory(t *testing.T) {
+	srv := newMockServer()
+	d := device(srv, 0)
+	d.GetMigModeFunc = func() (int, int, nvml.Return) { return nvml.DEVICE_MIG_ENABLE, nvml.DEVICE_MIG_ENABLE, nvml.SUCCESS }
+	d.GetMaxMigDeviceCountFunc = func() (int, nvml.Return) { return 7, nvml.SUCCESS }
+	d.GetMigDeviceHandleByIndexFunc = func(i int) (nvml.Device, nvml.Return) {
+		if i > 1 {
+			return nil, nvml.ERROR_NOT_FOUND
+		}
+		return &mock.Device{ // two compute instances of GPU instance 2
+			GetGpuInstanceIdFunc:     func() (int, nvml.Return) { return 2, nvml.SUCCESS },
+			GetComputeInstanceIdFunc: func() (int, nvml.Return) { return i, nvml.SUCCESS },
+			GetUUIDFunc:              func() (string, nvml.Return) { return "MIG-" + string(rune('a'+i)), nvml.SUCCESS },
+			GetNameFunc:              func() (string, nvml.Return) { return "NVIDIA A100-SXM4-40GB MIG 1c.3g.20gb", nvml.SUCCESS },
+			GetMemoryInfoFunc:        func() (nvml.Memory, nvml.Return) { return nvml.Memory{Total: 20 << 30, Used: 1 << 30}, nvml.SUCCESS },
+		}, nvml.SUCCESS
+	}
+	m := newMachine(t, srv, []string{"mig"})
+	s := m.sample() // a pedantic registry: a duplicate series fails the gather
+	if got := len(s["gpuwd_mig_instance_info"]); got != 2 {
+		t.Errorf("%d instance series, want one per compute instance (2)", got)
+	}
+	if got := len(s["gpuwd_mig_fb_used_bytes"]); got != 1 {
+		t.Errorf("%d memory series, want one per GPU instance (1)", got)
+	}
+	if _, ok := s.value("gpuwd_mig_fb_used_bytes", "GPU_I_PROFILE", "3g.20gb"); !ok {
+		t.Error("GPU_I_PROFILE should be the GPU instance's profile, 3g.20gb")
+	}
+}
+
+func TestLostGPUComesBackWhenItAnswers(t *testing.T) {
+	srv := newMockServer()
+	lost := true
+	d := device(srv, 1)
+	d.GetTemperatureFunc = func(nvml.TemperatureSensors) (uint32, nvml.Return) {
+		if lost {
+			return 0, nvml.ERROR_GPU_IS_LOST
+		}
+		return 50, nvml.SUCCESS
+	}
+	// Only collectors that never call NVML: the probe alone decides.
+	m := newMachine(t, srv, []string{"info", "xid"})
+	m.gpus[1].MarkLost("test")
+	if got := m.sample().mustValue(t, "gpuwd_gpu_up", "gpu", "1"); got != 0 {
+		t.Errorf("a GPU that does not answer reads up=%v", got)
+	}
+	lost = false
+	if got := m.sample().mustValue(t, "gpuwd_gpu_up", "gpu", "1"); got != 1 {
+		t.Errorf("a GPU that answers again reads up=%v", got)
+	}
+}

@@ -75,8 +75,8 @@ func (c *gpm) Update(ch chan<- prometheus.Metric) error {
 		st := c.state[g.Index]
 		if st == nil {
 			var err error
-			if st, err = c.start(g); err != nil {
-				return err
+			if st, err = c.start(g); err != nil || !g.Up() {
+				return err // ask again next cycle
 			}
 			c.state[g.Index] = st
 		}

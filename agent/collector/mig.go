@@ -33,6 +33,7 @@ func readMIG(r *reader) {
 	if !r.ok("max mig devices", ret) {
 		return
 	}
+	memorySeen := map[int]bool{} // compute instances of one GPU instance share its memory
 	for i := range n {
 		m, ret := dev.GetMigDeviceHandleByIndex(i)
 		if ret == nvml.ERROR_NOT_FOUND || ret == nvml.ERROR_INVALID_ARGUMENT {
@@ -50,18 +51,28 @@ func readMIG(r *reader) {
 		name, _ := m.GetName()
 		gi, profile := strconv.Itoa(giID), migProfile(name)
 		r.gauge(migInfoDesc, 1, gi, profile, strconv.Itoa(ciID), uuid)
+		if memorySeen[giID] {
+			continue
+		}
 		if mem, ret := m.GetMemoryInfo(); r.ok("mig memory", ret) {
+			memorySeen[giID] = true
 			r.gauge(migFBUsedDesc, float64(mem.Used), gi, profile)
 			r.gauge(migFBTotalDesc, float64(mem.Total), gi, profile)
 		}
 	}
 }
 
-// migProfile takes the profile out of a MIG device name:
-// "NVIDIA A100-SXM4-40GB MIG 1g.5gb" gives "1g.5gb".
+// migProfile takes the GPU instance profile out of a MIG device name:
+// "NVIDIA A100-SXM4-40GB MIG 1g.5gb" gives "1g.5gb", and so does a compute
+// instance's "… MIG 1c.3g.20gb" give "3g.20gb".
 func migProfile(name string) string {
-	if _, p, ok := strings.Cut(name, "MIG "); ok {
-		return strings.TrimSpace(p)
+	_, p, ok := strings.Cut(name, "MIG ")
+	if !ok {
+		return name
 	}
-	return name
+	p = strings.TrimSpace(p)
+	if ci, gi, ok := strings.Cut(p, "."); ok && strings.HasSuffix(ci, "c") && strings.Contains(gi, "g.") {
+		return gi
+	}
+	return p
 }
