@@ -22,9 +22,9 @@ for n in "${nodes[@]}"; do
   seed=$((seed + 1))
 done
 sleep 1
-for n in "${nodes[@]}"; do
-  IFS=: read -r host spec port <<<"$n"
-  if ! curl -fsS -o /dev/null "http://127.0.0.1:$port/readyz" 2>/dev/null; then
+for i in "${!nodes[@]}"; do
+  IFS=: read -r host spec port <<<"${nodes[$i]}"
+  if ! kill -0 "${pids[$i]}" 2>/dev/null; then
     echo "agent $host did not start; its log (demo-data/$host.log):" >&2
     tail -n 5 "demo-data/$host.log" >&2
     exit 1
