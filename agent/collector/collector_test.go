@@ -10,6 +10,7 @@ import (
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 	"github.com/NVIDIA/go-nvml/pkg/nvml/mock"
+	"github.com/NVIDIA/go-nvml/pkg/nvml/mock/dgxa100"
 )
 
 func TestDefaultCollectorsReadEveryGPU(t *testing.T) {
@@ -190,13 +191,7 @@ func TestXIDEventsAreCountedPerCode(t *testing.T) {
 
 func TestMIGInstances(t *testing.T) {
 	srv := newMockServer()
-	d := device(srv, 0)
-	d.GetMigModeFunc = func() (int, int, nvml.Return) { return nvml.DEVICE_MIG_ENABLE, nvml.DEVICE_MIG_ENABLE, nvml.SUCCESS }
-	d.GetMaxMigDeviceCountFunc = func() (int, nvml.Return) { return 7, nvml.SUCCESS }
-	d.GetMigDeviceHandleByIndexFunc = func(i int) (nvml.Device, nvml.Return) {
-		if i > 1 {
-			return nil, nvml.ERROR_NOT_FOUND
-		}
+	enableMIG(device(srv, 0), func(i int) *mock.Device {
 		return &mock.Device{
 			GetGpuInstanceIdFunc:     func() (int, nvml.Return) { return 10 + i, nvml.SUCCESS },
 			GetComputeInstanceIdFunc: func() (int, nvml.Return) { return 0, nvml.SUCCESS },
@@ -205,8 +200,8 @@ func TestMIGInstances(t *testing.T) {
 			GetMemoryInfoFunc: func() (nvml.Memory, nvml.Return) {
 				return nvml.Memory{Total: 20 << 30, Used: 3 << 30}, nvml.SUCCESS
 			},
-		}, nvml.SUCCESS
-	}
+		}
+	})
 	s := newMachine(t, srv, []string{"mig"}).sample()
 	if s.mustValue(t, "gpuwd_mig_mode_enabled", "gpu", "0") != 1 || s.mustValue(t, "gpuwd_mig_mode_enabled", "gpu", "1") != 0 {
 		t.Error("MIG mode wrong")
@@ -331,21 +326,15 @@ func TestOlderDriverGetsOlderCallsNotACrash(t *testing.T) {
 
 func TestMIGComputeInstancesShareTheirGPUInstanceMemory(t *testing.T) {
 	srv := newMockServer()
-	d := device(srv, 0)
-	d.GetMigModeFunc = func() (int, int, nvml.Return) { return nvml.DEVICE_MIG_ENABLE, nvml.DEVICE_MIG_ENABLE, nvml.SUCCESS }
-	d.GetMaxMigDeviceCountFunc = func() (int, nvml.Return) { return 7, nvml.SUCCESS }
-	d.GetMigDeviceHandleByIndexFunc = func(i int) (nvml.Device, nvml.Return) {
-		if i > 1 {
-			return nil, nvml.ERROR_NOT_FOUND
-		}
+	enableMIG(device(srv, 0), func(i int) *mock.Device {
 		return &mock.Device{ // two compute instances of GPU instance 2
 			GetGpuInstanceIdFunc:     func() (int, nvml.Return) { return 2, nvml.SUCCESS },
 			GetComputeInstanceIdFunc: func() (int, nvml.Return) { return i, nvml.SUCCESS },
 			GetUUIDFunc:              func() (string, nvml.Return) { return "MIG-" + string(rune('a'+i)), nvml.SUCCESS },
 			GetNameFunc:              func() (string, nvml.Return) { return "NVIDIA A100-SXM4-40GB MIG 1c.3g.20gb", nvml.SUCCESS },
 			GetMemoryInfoFunc:        func() (nvml.Memory, nvml.Return) { return nvml.Memory{Total: 20 << 30, Used: 1 << 30}, nvml.SUCCESS },
-		}, nvml.SUCCESS
-	}
+		}
+	})
 	m := newMachine(t, srv, []string{"mig"})
 	s := m.sample() // a pedantic registry: a duplicate series fails the gather
 	if got := len(s["gpuwd_mig_instance_info"]); got != 2 {
@@ -378,5 +367,17 @@ func TestLostGPUComesBackWhenItAnswers(t *testing.T) {
 	lost = false
 	if got := m.sample().mustValue(t, "gpuwd_gpu_up", "gpu", "1"); got != 1 {
 		t.Errorf("a GPU that answers again reads up=%v", got)
+	}
+}
+
+// enableMIG turns MIG on for d with two MIG devices made by instance.
+func enableMIG(d *dgxa100.Device, instance func(i int) *mock.Device) {
+	d.GetMigModeFunc = func() (int, int, nvml.Return) { return nvml.DEVICE_MIG_ENABLE, nvml.DEVICE_MIG_ENABLE, nvml.SUCCESS }
+	d.GetMaxMigDeviceCountFunc = func() (int, nvml.Return) { return 7, nvml.SUCCESS }
+	d.GetMigDeviceHandleByIndexFunc = func(i int) (nvml.Device, nvml.Return) {
+		if i > 1 {
+			return nil, nvml.ERROR_NOT_FOUND
+		}
+		return instance(i), nvml.SUCCESS
 	}
 }
