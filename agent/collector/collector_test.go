@@ -381,3 +381,26 @@ func enableMIG(d *dgxa100.Device, instance func(i int) *mock.Device) {
 		return instance(i), nvml.SUCCESS
 	}
 }
+
+func TestFanNotSupportedIsAskedOnce(t *testing.T) {
+	srv := newMockServer() // no fan on any GPU
+	calls := 0
+	device(srv, 0).GetFanSpeedFunc = func() (uint32, nvml.Return) { calls++; return 0, nvml.ERROR_NOT_SUPPORTED }
+	device(srv, 1).GetFanSpeedFunc = func() (uint32, nvml.Return) { return 45, nvml.SUCCESS }
+	m := newMachine(t, srv, []string{"fan"})
+	for range 3 {
+		s := m.sample()
+		if _, ok := s.value("gpuwd_fan_speed_ratio", "gpu", "0"); ok {
+			t.Error("fan series for a GPU without a fan")
+		}
+		if got := s.mustValue(t, "gpuwd_fan_speed_ratio", "gpu", "1"); got != 0.45 {
+			t.Errorf("fan gpu 1 = %v, want 0.45", got)
+		}
+		if s.mustValue(t, "gpuwd_collector_success", "collector", "fan") != 1 {
+			t.Error("fan collector failed on NOT_SUPPORTED")
+		}
+	}
+	if calls != 1 {
+		t.Errorf("GetFanSpeed called %d times on a GPU without a fan, want 1", calls)
+	}
+}
