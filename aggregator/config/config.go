@@ -147,24 +147,6 @@ type BasicAuth struct {
 	PasswordFile string `yaml:"password_file"`
 }
 
-// Secret is a string that prints as <secret>, so a config dumped to a log or a
-// page never shows it.
-type Secret string
-
-// String hides the value.
-func (s Secret) String() string {
-	if s == "" {
-		return ""
-	}
-	return "<secret>"
-}
-
-// MarshalYAML hides the value.
-func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
-
-// MarshalJSON hides the value.
-func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + s.String() + `"`), nil }
-
 // Default is the configuration without a file: no static targets, agents
 // register themselves.
 func Default() *Config {
@@ -195,7 +177,7 @@ func Parse(b []byte, dir string) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) { // empty file: defaults
-		return nil, err
+		return nil, locate(b, err)
 	}
 	if err := c.complete(dir); err != nil {
 		return nil, err
@@ -218,7 +200,7 @@ func (c *Config) complete(dir string) error {
 		return fmt.Errorf("global: scrape_timeout %s is greater than scrape_interval %s", g.ScrapeTimeout, g.ScrapeInterval)
 	}
 	for name := range g.ExternalLabels {
-		if !model.LabelName(name).IsValid() {
+		if !CheckLabelName(name) {
 			return fmt.Errorf("global.external_labels: invalid label name %q", name)
 		}
 	}

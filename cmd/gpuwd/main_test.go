@@ -1,12 +1,26 @@
 package main
 
-import "testing"
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
 
-func TestRun(t *testing.T) {
-	if code := run([]string{"version"}); code != 0 {
-		t.Errorf("version: exit %d", code)
+func TestCommands(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run([]string{"version"}, &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "gpuwd ") {
+		t.Errorf("version: exit %d, %q", code, out.String())
 	}
-	if code := run([]string{"serve"}); code != 2 {
-		t.Errorf("an unknown command: exit %d, want 2", code)
+	errOut.Reset()
+	if code := run([]string{"frobnicate"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), `unknown command "frobnicate"`) {
+		t.Errorf("unknown command: exit %d, %q", code, errOut.String())
+	}
+	errOut.Reset()
+	if code := run([]string{"query"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "exactly one PromQL expression") {
+		t.Errorf("query without an expression: exit %d, %q", code, errOut.String())
+	}
+	errOut.Reset()
+	if code := run([]string{"serve", "--token", "a", "--token-file", "b", "--data-dir", t.TempDir()}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "both set") {
+		t.Errorf("serve with --token and --token-file: exit %d, %q", code, errOut.String())
 	}
 }

@@ -1,0 +1,71 @@
+package aggregator
+
+import (
+	"flag"
+	"fmt"
+	"time"
+)
+
+// Options are gpuwd serve's command-line settings; the YAML config file
+// holds the rest (scrape jobs, registration, storage, remote_write).
+type Options struct {
+	ConfigFile string
+	Listen     string
+	DataDir    string
+	// Retention overrides the config's storage.retention when non-zero.
+	Retention time.Duration
+	// Token / TokenFile override the config's registration token.
+	Token     string
+	TokenFile string
+	// QueryTimeout bounds one query; QueryMaxSamples bounds the samples one
+	// query may hold in memory.
+	QueryTimeout    time.Duration
+	QueryMaxSamples int
+	// SelfScrape stores the aggregator's own metrics (job "gpuwd"), so
+	// rules can watch its disk and scrapes.
+	SelfScrape bool
+
+	Version, Revision string
+}
+
+// DefaultOptions are the documented defaults.
+func DefaultOptions() Options {
+	return Options{
+		Listen:          ":8080",
+		DataDir:         "data",
+		QueryTimeout:    2 * time.Minute,
+		QueryMaxSamples: 50_000_000,
+		SelfScrape:      true,
+	}
+}
+
+// RegisterFlags binds o to fs.
+func (o *Options) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.ConfigFile, "config", o.ConfigFile, "YAML configuration file (scrape jobs, registration, storage, remote_write); none: agents register themselves")
+	fs.StringVar(&o.Listen, "listen", o.Listen, "address of the dashboard and the API")
+	fs.StringVar(&o.DataDir, "data-dir", o.DataDir, "directory of the SQLite history")
+	fs.DurationVar(&o.Retention, "retention", o.Retention, "keep history this long (overrides storage.retention; default 15d)")
+	fs.StringVar(&o.Token, "token", o.Token, "token agents present to register (overrides registration.token)")
+	fs.StringVar(&o.TokenFile, "token-file", o.TokenFile, "file holding the registration token")
+	fs.DurationVar(&o.QueryTimeout, "query-timeout", o.QueryTimeout, "longest a query may run")
+	fs.IntVar(&o.QueryMaxSamples, "query-max-samples", o.QueryMaxSamples, "most samples a query may load")
+	fs.BoolVar(&o.SelfScrape, "self-scrape", o.SelfScrape, "store the aggregator's own metrics as job \"gpuwd\"")
+}
+
+func (o *Options) check() error {
+	switch {
+	case o.Listen == "":
+		return fmt.Errorf("--listen is empty")
+	case o.DataDir == "":
+		return fmt.Errorf("--data-dir is empty")
+	case o.Retention < 0:
+		return fmt.Errorf("--retention %s is negative", o.Retention)
+	case o.QueryTimeout <= 0:
+		return fmt.Errorf("--query-timeout must be positive")
+	case o.QueryMaxSamples <= 0:
+		return fmt.Errorf("--query-max-samples must be positive")
+	case o.Token != "" && o.TokenFile != "":
+		return fmt.Errorf("--token and --token-file are both set; use one")
+	}
+	return nil
+}

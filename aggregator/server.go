@@ -1,0 +1,249 @@
+package aggregator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/promql"
+
+	"github.com/gpu-watchdog/gpu-watchdog/aggregator/api"
+	"github.com/gpu-watchdog/gpu-watchdog/aggregator/config"
+	"github.com/gpu-watchdog/gpu-watchdog/aggregator/discovery"
+	"github.com/gpu-watchdog/gpu-watchdog/aggregator/scrape"
+	"github.com/gpu-watchdog/gpu-watchdog/aggregator/store"
+)
+
+// Server is a running aggregator: store, discovery, scraper and HTTP API.
+type Server struct {
+	opts   Options
+	log    *slog.Logger
+	reg    *prometheus.Registry
+	ln     net.Listener
+	http   *http.Server
+	store  *store.Store
+	disc   *discovery.Manager
+	scrape *scrape.Manager
+	engine *promql.Engine
+
+	mu  sync.Mutex
+	cfg *config.Config // as loaded, before the built-in jobs
+}
+
+// New opens the store, listens and wires everything; Run serves.
+func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error) {
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	cfg, err := loadConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{opts: opts, log: logger, reg: prometheus.NewRegistry(), cfg: cfg}
+	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	s.store, err = store.Open(ctx, opts.DataDir, store.Options{
+		Retention:       time.Duration(cfg.Storage.Retention),
+		DownsampleAfter: time.Duration(cfg.Storage.DownsampleAfter),
+		DownsampleStep:  time.Duration(cfg.Storage.DownsampleStep),
+		Logger:          logger.With("component", "store"),
+		Registerer:      s.reg,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if s.ln, err = net.Listen("tcp", opts.Listen); err != nil {
+		s.store.Close()
+		return nil, fmt.Errorf("listen %s: %w", opts.Listen, err)
+	}
+	s.engine = promql.NewEngine(promql.EngineOpts{
+		Logger:               logger.With("component", "query"),
+		Reg:                  s.reg,
+		MaxSamples:           opts.QueryMaxSamples,
+		Timeout:              opts.QueryTimeout,
+		LookbackDelta:        5 * time.Minute,
+		EnableAtModifier:     true,
+		EnableNegativeOffset: true,
+	})
+	s.scrape = scrape.NewManager(s.store, scrape.Options{
+		Logger:     logger.With("component", "scrape"),
+		Registerer: s.reg,
+		Version:    opts.Version,
+	})
+	full, err := s.withBuiltinJobs(cfg)
+	if err == nil {
+		err = s.scrape.ApplyConfig(full.ScrapeConfigs)
+	}
+	if err == nil {
+		s.disc, err = discovery.New(ctx, full, discovery.Options{
+			Logger:     logger.With("component", "discovery"),
+			Registerer: s.reg,
+			KV:         s.store,
+			OnChange:   s.scrape.Sync,
+		})
+	}
+	if err != nil {
+		s.ln.Close()
+		s.store.Close()
+		return nil, err
+	}
+	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	return s, nil
+}
+
+func loadConfig(opts Options) (*config.Config, error) {
+	cfg := config.Default()
+	if opts.ConfigFile != "" {
+		var err error
+		if cfg, err = config.Load(opts.ConfigFile); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Retention > 0 {
+		cfg.Storage.Retention = model.Duration(opts.Retention)
+	}
+	if opts.Token != "" {
+		cfg.Registration.Token, cfg.Registration.TokenFile = config.Secret(opts.Token), ""
+	}
+	if opts.TokenFile != "" {
+		cfg.Registration.Token, cfg.Registration.TokenFile = "", opts.TokenFile
+	}
+	if _, err := cfg.Registration.LoadToken(); err != nil {
+		return nil, fmt.Errorf("registration token: %w", err)
+	}
+	return cfg, nil
+}
+
+// withBuiltinJobs adds the registered agents' job and the self-scrape job.
+func (s *Server) withBuiltinJobs(cfg *config.Config) (*config.Config, error) {
+	token, err := cfg.Registration.LoadToken()
+	if err != nil {
+		return nil, fmt.Errorf("registration token: %w", err)
+	}
+	self := ""
+	if s.opts.SelfScrape {
+		self = loopbackAddr(s.ln.Addr())
+	}
+	return cfg.WithBuiltinJobs(self, token), nil
+}
+
+// loopbackAddr is how the aggregator reaches itself.
+func loopbackAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok {
+		return a.String()
+	}
+	host := tcp.IP.String()
+	if tcp.IP.IsUnspecified() {
+		host = "127.0.0.1"
+		if tcp.IP.To4() == nil && !tcp.IP.Equal(net.IPv6unspecified) {
+			host = "::1"
+		}
+	}
+	return net.JoinHostPort(host, fmt.Sprint(tcp.Port))
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Store gives tests and the dashboard the history.
+func (s *Server) Store() *store.Store { return s.store }
+
+// Engine is the PromQL engine every query goes through.
+func (s *Server) Engine() *promql.Engine { return s.engine }
+
+// Run serves until ctx ends, then shuts down: scrapes stop (their series
+// marked stale), the API drains, the store closes.
+func (s *Server) Run(ctx context.Context) error {
+	discCtx, stopDisc := context.WithCancel(context.Background())
+	discDone := make(chan error, 1)
+	go func() { discDone <- s.disc.Run(discCtx) }()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- s.http.Serve(s.ln) }()
+	s.log.Info("serving", "addr", s.Addr(), "data_dir", s.opts.DataDir, "targets", len(s.disc.Targets()))
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+		err = fmt.Errorf("http: %w", err)
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	stopDisc()
+	<-discDone
+	s.scrape.Stop()
+	if herr := s.http.Shutdown(shutdownCtx); herr != nil && !errors.Is(herr, http.ErrServerClosed) {
+		err = errors.Join(err, herr)
+	}
+	return errors.Join(err, s.store.Close())
+}
+
+// Reload re-reads the config file: scrape jobs, static and file_sd targets
+// change; registered agents and history stay. A bad file changes nothing.
+func (s *Server) Reload() error {
+	cfg, err := loadConfig(s.opts)
+	if err != nil {
+		return err
+	}
+	full, err := s.withBuiltinJobs(cfg)
+	if err != nil {
+		return err
+	}
+	if err := s.scrape.ApplyConfig(full.ScrapeConfigs); err != nil {
+		return err
+	}
+	if err := s.disc.ApplyConfig(full); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.cfg = cfg
+	s.mu.Unlock()
+	s.scrape.Sync(s.disc.Targets())
+	s.log.Info("configuration reloaded", "jobs", len(full.ScrapeConfigs))
+	return nil
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	api.New(api.Options{
+		Queryable:    s.store,
+		Engine:       s.engine,
+		Targets:      targetLister{s.scrape},
+		Metadata:     metadataLister{s.scrape, s.store},
+		QueryTimeout: s.opts.QueryTimeout,
+		Version:      s.opts.Version,
+		Revision:     s.opts.Revision,
+		Logger:       s.log.With("component", "api"),
+	}).Register(mux)
+	disc := s.disc.Handler()
+	mux.Handle("/api/v1/agents", disc)
+	mux.Handle("/api/v1/agents/", disc)
+	mux.Handle("/api/v1/sd", disc)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "gpuwd is Healthy.") })
+	mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "gpuwd is Ready.") })
+	mux.HandleFunc("GET /{$}", s.serveIndex)
+	return mux
+}
+
+// Run is New then Server.Run.
+func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
+	s, err := New(ctx, opts, logger)
+	if err != nil {
+		return err
+	}
+	return s.Run(ctx)
+}
