@@ -16,7 +16,7 @@ var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
 <h2>Prometheus API</h2>
 <ul>
 <li><a href="/api/v1/query?query=up"><code>/api/v1/query?query=up</code></a> — instant query</li>
-<li><a href="/api/v1/query?query=avg%20by%20(Hostname)%20(DCGM_FI_DEV_GPU_UTIL)"><code>avg by (Hostname) (DCGM_FI_DEV_GPU_UTIL)</code></a></li>
+<li><a href="/api/v1/query?query=avg%20by%20(hostname)%20(DCGM_FI_DEV_GPU_UTIL)"><code>avg by (hostname) (DCGM_FI_DEV_GPU_UTIL)</code></a></li>
 <li><code>/api/v1/query_range</code>, <a href="/api/v1/series?match[]=up"><code>/api/v1/series</code></a>, <a href="/api/v1/labels"><code>/api/v1/labels</code></a>, <a href="/api/v1/label/__name__/values"><code>/api/v1/label/__name__/values</code></a>, <a href="/api/v1/metadata"><code>/api/v1/metadata</code></a></li>
 <li><a href="/api/v1/targets"><code>/api/v1/targets</code></a> — scrape health of every agent</li>
 <li><a href="/api/v1/sd"><code>/api/v1/sd</code></a> — the targets for a Prometheus <code>http_sd_configs</code></li>

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# make demo: simulated GPU nodes on loopback, each a real gpuwd-agent with
-# simulated GPUs, until Ctrl-C.
+# make demo: the aggregator on http://127.0.0.1:8080 and simulated GPU nodes
+# on loopback that register themselves with it, until Ctrl-C. Everything
+# lives in demo-data/ (the SQLite history too, so a second run continues it).
 set -euo pipefail
 BIN=${BIN:-bin}
+LISTEN=${GPUWD_DEMO_LISTEN:-127.0.0.1:8080}
+TOKEN=demo-token # loopback only; real fleets use a secret (see README)
 nodes=(
   "gpu-node-h100:h100x8:9401"
   "gpu-node-a100:a100x8:9402"
@@ -13,38 +16,53 @@ pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 mkdir -p demo-data
+
+alive() { # pid name log
+  if ! kill -0 "$1" 2>/dev/null; then
+    echo "$2 did not start; its log ($3):" >&2
+    tail -n 5 "$3" >&2
+    exit 1
+  fi
+}
+
+"$BIN/gpuwd" serve --listen "$LISTEN" --data-dir demo-data/gpuwd --token "$TOKEN" \
+  --log-format json >demo-data/gpuwd.log 2>&1 &
+pids+=($!)
+sleep 1
+alive "${pids[0]}" "gpuwd serve" demo-data/gpuwd.log
+
 seed=1
 for n in "${nodes[@]}"; do
   IFS=: read -r host spec port <<<"$n"
   "$BIN/gpuwd-agent" --simulate "$spec" --simulate-seed "$seed" --hostname "$host" \
-    --listen "127.0.0.1:$port" --log-format json >"demo-data/$host.log" 2>&1 &
+    --listen "127.0.0.1:$port" --aggregator-url "http://$LISTEN" --token "$TOKEN" \
+    --log-format json >"demo-data/$host.log" 2>&1 &
   pids+=($!)
   seed=$((seed + 1))
 done
 sleep 1
 for i in "${!nodes[@]}"; do
   IFS=: read -r host spec port <<<"${nodes[$i]}"
-  if ! kill -0 "${pids[$i]}" 2>/dev/null; then
-    echo "agent $host did not start; its log (demo-data/$host.log):" >&2
-    tail -n 5 "demo-data/$host.log" >&2
-    exit 1
-  fi
+  alive "${pids[$((i + 1))]}" "agent $host" "demo-data/$host.log"
 done
+
 cat <<MSG
 
-gpu-watchdog demo: ${#nodes[@]} simulated GPU nodes are running.
+gpu-watchdog demo: the aggregator and ${#nodes[@]} simulated GPU nodes are running.
 
-  node             GPUs     metrics
+  aggregator       http://$LISTEN/            (API index; history in demo-data/gpuwd)
 $(for n in "${nodes[@]}"; do IFS=: read -r host spec port <<<"$n"; printf '  %-16s %-8s http://127.0.0.1:%s/metrics\n' "$host" "$spec" "$port"; done)
 
-Look at them:
-  curl -s http://127.0.0.1:9401/metrics | grep DCGM_FI_DEV_GPU_UTIL
-  curl -s http://127.0.0.1:9401/api/v1/node
+The agents registered themselves; the first scrapes land within 15 s. Ask the fleet:
+  $BIN/gpuwd query 'up'
+  $BIN/gpuwd query 'avg by (hostname, modelName) (DCGM_FI_DEV_GPU_UTIL)'
+  $BIN/gpuwd query --start 10m --step 1m 'sum(DCGM_FI_DEV_POWER_USAGE)'
+  curl -s 'http://$LISTEN/api/v1/targets'
   curl -s -X POST 'http://127.0.0.1:9401/debug/sim/xid?gpu=3&xid=79'   # an XID on demand
   curl -s -X POST 'http://127.0.0.1:9402/debug/sim/lose?gpu=5'         # a GPU falls off the bus
 
-Point any Prometheus at them (targets 127.0.0.1:9401-9404) and the
-dcgm-exporter Grafana dashboard 12239 works unchanged. Logs: demo-data/*.log.
+Grafana: add a Prometheus data source with URL http://$LISTEN; the
+dcgm-exporter dashboard 12239 works unchanged. Logs: demo-data/*.log.
 Ctrl-C stops everything.
 MSG
 wait
