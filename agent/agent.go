@@ -41,6 +41,7 @@ type Agent struct {
 	set       *collector.Set
 	sampler   *sampler
 	self      *prometheus.Registry // the agent's own live metrics
+	registrar *registrar           // nil without --aggregator-url
 }
 
 // New opens NVML (or the simulator), finds the GPUs and takes the first
@@ -93,6 +94,7 @@ func New(opts Options, logger *slog.Logger) (*Agent, error) {
 			ConstLabels: prometheus.Labels{"version": opts.Version, "revision": opts.Revision, "goversion": runtime.Version()}},
 			func() float64 { return 1 }),
 	)
+	a.registrar = newRegistrar(opts, logger, a.hostname, gpus, a.self)
 	a.sampler = newSampler(logger, opts.SampleInterval, sampled, a.self, gpus)
 	a.sampler.sample()
 	return a, nil
@@ -179,12 +181,18 @@ func (a *Agent) Serve(ctx context.Context, ln net.Listener) error {
 			errc <- srv.Serve(ln)
 		}
 	}()
+	deregister := func() {}
+	if a.registrar != nil {
+		deregister = a.registrar.start(ctx, ln.Addr())
+	}
 	select {
 	case err := <-errc:
+		deregister()
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
 	a.logger.Info("shutting down")
+	deregister()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -34,6 +36,13 @@ type Options struct {
 	NVMLLibrary      string
 	Collectors       string // comma-separated; empty: the defaults
 	CollectProcesses bool   // add the per-process memory collector
+
+	// Self-registration with a gpuwd aggregator (see register.go).
+	AggregatorURL       string // empty: registration off
+	AggregatorToken     string // bearer token for the aggregator
+	AggregatorTokenFile string
+	AdvertiseURL        string // the metrics URL to advertise; derived when empty
+	RegisterLabels      string // comma-separated k=v added to the registration
 
 	Simulate       string // "h100x8", "mixed", …: simulated GPUs instead of NVML
 	SimulateSeed   uint64
@@ -64,6 +73,14 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 		fmt.Sprintf("comma-separated collectors to run (default %s; all: %s)", strings.Join(defaults, ","), strings.Join(all, ",")))
 	fs.BoolVar(&o.CollectProcesses, "collect-processes", o.CollectProcesses,
 		"also report GPU memory per process (host PIDs, as NVML gives them)")
+	fs.StringVar(&o.AggregatorURL, "aggregator-url", o.AggregatorURL,
+		"register with the gpuwd aggregator at this http(s) URL and heartbeat to it (empty: no registration)")
+	fs.StringVar(&o.AggregatorToken, "token", o.AggregatorToken, "bearer token the aggregator accepts registrations with")
+	fs.StringVar(&o.AggregatorTokenFile, "token-file", o.AggregatorTokenFile, "file holding --token")
+	fs.StringVar(&o.AdvertiseURL, "advertise-url", o.AdvertiseURL,
+		"metrics URL the aggregator should scrape (default: derived from RunPod's environment or the listen address)")
+	fs.StringVar(&o.RegisterLabels, "register-labels", o.RegisterLabels,
+		"comma-separated name=value target labels to register with, e.g. team=ml,cluster=eu")
 	fs.StringVar(&o.Simulate, "simulate", o.Simulate,
 		fmt.Sprintf("simulate GPUs instead of reading NVML: MODELxCOUNT[,…] or mixed (models: %s)", strings.Join(sim.ModelKeys(), ", ")))
 	fs.Uint64Var(&o.SimulateSeed, "simulate-seed", o.SimulateSeed, "seed of the simulated machine (UUIDs, jobs)")
@@ -91,7 +108,86 @@ func (o *Options) check() error {
 			errs = append(errs, fmt.Errorf("--metrics-token-file %s is empty", o.MetricsTokenFile))
 		}
 	}
+	errs = append(errs, o.checkRegistration()...)
 	return errors.Join(errs...)
+}
+
+// checkRegistration validates the self-registration options and resolves
+// --token-file. No message carries the token.
+func (o *Options) checkRegistration() []error {
+	var errs []error
+	if o.AggregatorTokenFile != "" {
+		b, err := os.ReadFile(o.AggregatorTokenFile)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--token-file: %w", err))
+		} else if o.AggregatorToken = strings.TrimSpace(string(b)); o.AggregatorToken == "" {
+			errs = append(errs, fmt.Errorf("--token-file %s is empty", o.AggregatorTokenFile))
+		}
+	}
+	if o.AggregatorURL != "" {
+		if err := checkHTTPURL(o.AggregatorURL); err != nil {
+			errs = append(errs, fmt.Errorf("--aggregator-url: %w", err))
+		}
+		if o.AggregatorToken == "" && o.AggregatorTokenFile == "" {
+			errs = append(errs, errors.New("--aggregator-url needs --token or --token-file"))
+		}
+	}
+	if o.AdvertiseURL != "" {
+		if err := checkHTTPURL(o.AdvertiseURL); err != nil {
+			errs = append(errs, fmt.Errorf("--advertise-url: %w", err))
+		}
+	}
+	if _, err := parseLabels(o.RegisterLabels); err != nil {
+		errs = append(errs, fmt.Errorf("--register-labels: %w", err))
+	}
+	return errs
+}
+
+// checkHTTPURL accepts an absolute http or https URL with a host. The URL is
+// not repeated in the error: it may carry credentials.
+func checkHTTPURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return errors.New("not a URL")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("scheme %q: must be http or https", u.Scheme)
+	}
+	if u.Host == "" {
+		return errors.New("no host")
+	}
+	return nil
+}
+
+var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+
+// parseLabels parses "k=v,k2=v2". Names must be Prometheus label names the
+// aggregator may set on a target: not reserved ("__…") and not job or
+// instance, which the aggregator assigns.
+func parseLabels(s string) (map[string]string, error) {
+	labels := map[string]string{}
+	for pair := range strings.SplitSeq(s, ",") {
+		if pair = strings.TrimSpace(pair); pair == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(pair, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		switch {
+		case !ok || v == "":
+			return nil, fmt.Errorf("%q: want name=value", pair)
+		case !labelName.MatchString(k):
+			return nil, fmt.Errorf("%q is not a valid label name", k)
+		case strings.HasPrefix(k, "__"):
+			return nil, fmt.Errorf("%q: names starting with __ are reserved", k)
+		case k == "job" || k == "instance":
+			return nil, fmt.Errorf("%q is set by the aggregator", k)
+		}
+		if _, dup := labels[k]; dup {
+			return nil, fmt.Errorf("%q given twice", k)
+		}
+		labels[k] = v
+	}
+	return labels, nil
 }
 
 // collectorNames is the collector list the options ask for (nil: defaults).

@@ -79,6 +79,8 @@ type nodeInfo struct {
 	GPUs         []gpuStatus `json:"gpus"`
 	RunPod       *runPodInfo `json:"runpod,omitempty"`
 	SampledAt    string      `json:"sampled_at"`
+	// Registration is the state of self-registration, when it is on.
+	Registration *registrationStatus `json:"registration,omitempty"`
 }
 
 type nvmlInfo struct {
@@ -109,9 +111,10 @@ func (a *Agent) serveNode(w http.ResponseWriter, _ *http.Request) {
 	snap := a.sampler.snapshot()
 	info := nodeInfo{
 		Hostname: a.hostname, AgentVersion: a.opts.Version, Simulated: a.simulated != nil,
-		NVML:   nvmlInfo{Up: a.nvmlError == "", Error: a.nvmlError},
-		GPUs:   snap.gpus,
-		RunPod: runPodFromEnv(),
+		NVML:         nvmlInfo{Up: a.nvmlError == "", Error: a.nvmlError},
+		GPUs:         snap.gpus,
+		RunPod:       runPodFromEnv(),
+		Registration: a.registrationStatus(),
 	}
 	if info.GPUs == nil {
 		info.GPUs = []gpuStatus{}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -194,5 +195,62 @@ func TestBinaryRejectsBadConfiguration(t *testing.T) {
 	out, err := exec.Command(binary, "--simulate", "v100x8", "--listen", "127.0.0.1:0").CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), `unknown GPU model \"v100\"`) {
 		t.Errorf("bad --simulate: err=%v out=%s", err, out)
+	}
+}
+
+func TestBinaryRegistersWithTheAggregator(t *testing.T) {
+	type call struct{ path, auth, body string }
+	calls := make(chan call, 100)
+	agg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		calls <- call{r.URL.Path, r.Header.Get("Authorization"), string(b)}
+		io.WriteString(w, `{"status":"success","data":{"heartbeat_seconds":30,"job":"gpuwd-agent","instance":"x"}}`)
+	}))
+	defer agg.Close()
+	const token = "tok-E2E-S3CRET"
+	p := start(t, []string{"GPUWD_AGGREGATOR_URL=" + agg.URL, "GPUWD_TOKEN=" + token, "RUNPOD_POD_ID=", "RUNPOD_PUBLIC_IP="},
+		"--simulate", "h100x2", "--listen", "127.0.0.1:0", "--log-format", "json", "--hostname", "node-e2e",
+		"--register-labels", "team=ml")
+	var c call
+	select {
+	case c = <-calls:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no registration")
+	}
+	want := `{"url":"http://` + p.addr + `/metrics","node":"node-e2e","pod_id":"","version":"e2e-1.0","gpus":2,` +
+		`"gpu_models":["NVIDIA H100 80GB HBM3"],"labels":{"team":"ml"}}`
+	if c.path != "/api/v1/agents/register" || c.auth != "Bearer "+token || c.body != want {
+		t.Errorf("registration: %s %q\n%s\nwant\n%s", c.path, c.auth, c.body, want)
+	}
+	var log []string
+	for registered := false; !registered; {
+		select {
+		case line, ok := <-p.log:
+			if !ok {
+				t.Fatalf("agent exited:\n%s", strings.Join(log, "\n"))
+			}
+			log = append(log, line)
+			registered = strings.Contains(line, `"msg":"registered with the aggregator"`)
+		case <-time.After(30 * time.Second):
+			t.Fatal("registration not logged")
+		}
+	}
+	rest := strings.Join(log, "\n") + "\n" + p.stop(t)
+	select {
+	case c = <-calls:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no deregistration on shutdown:\n%s", rest)
+	}
+	if c.path != "/api/v1/agents/deregister" || c.body != `{"url":"http://`+p.addr+`/metrics"}` {
+		t.Errorf("on shutdown: %s %s", c.path, c.body)
+	}
+	if strings.Contains(rest, "S3CRET") || !strings.Contains(rest, "deregistered from the aggregator") {
+		t.Errorf("log:\n%s", rest)
+	}
+
+	// Registration without a token is refused at start.
+	out, err := exec.Command(binary, "--aggregator-url", agg.URL, "--listen", "127.0.0.1:0").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "needs --token") {
+		t.Errorf("no token: err=%v out=%s", err, out)
 	}
 }
