@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/api"
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/config"
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/discovery"
+	"github.com/gpu-watchdog/gpu-watchdog/aggregator/remotewrite"
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/scrape"
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/store"
 )
@@ -34,6 +36,7 @@ type Server struct {
 	disc   *discovery.Manager
 	scrape *scrape.Manager
 	engine *promql.Engine
+	remote []*remotewrite.Queue
 
 	mu  sync.Mutex
 	cfg *config.Config // as loaded, before the built-in jobs
@@ -77,7 +80,27 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error
 		EnableAtModifier:     true,
 		EnableNegativeOffset: true,
 	})
-	s.scrape = scrape.NewManager(s.store, scrape.Options{
+	var sink scrape.Storage = s.store
+	for _, rw := range cfg.RemoteWrite {
+		q, err := remotewrite.New(rw, remotewrite.Options{
+			Dir:            filepath.Join(opts.DataDir, "remote-write"),
+			Logger:         logger.With("component", "remote_write", "remote", rw.Name),
+			Registerer:     s.reg,
+			ExternalLabels: cfg.Global.ExternalLabels,
+			UserAgent:      "gpuwd/" + opts.Version,
+		})
+		if err != nil {
+			s.closeRemote()
+			s.ln.Close()
+			s.store.Close()
+			return nil, fmt.Errorf("remote_write %s: %w", rw.Name, err)
+		}
+		s.remote = append(s.remote, q)
+	}
+	if len(s.remote) > 0 {
+		sink = newForwarding(s.store, s.remote)
+	}
+	s.scrape = scrape.NewManager(sink, scrape.Options{
 		Logger:     logger.With("component", "scrape"),
 		Registerer: s.reg,
 		Version:    opts.Version,
@@ -95,6 +118,7 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error
 		})
 	}
 	if err != nil {
+		s.closeRemote()
 		s.ln.Close()
 		s.store.Close()
 		return nil, err
@@ -170,6 +194,12 @@ func (s *Server) Run(ctx context.Context) error {
 	discCtx, stopDisc := context.WithCancel(context.Background())
 	discDone := make(chan error, 1)
 	go func() { discDone <- s.disc.Run(discCtx) }()
+	remoteCtx, stopRemote := context.WithCancel(context.Background())
+	var remoteWG sync.WaitGroup
+	for _, q := range s.remote {
+		remoteWG.Add(1)
+		go func() { defer remoteWG.Done(); q.Run(remoteCtx) }()
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.http.Serve(s.ln) }()
 	s.log.Info("serving", "addr", s.Addr(), "data_dir", s.opts.DataDir, "targets", len(s.disc.Targets()))
@@ -185,10 +215,21 @@ func (s *Server) Run(ctx context.Context) error {
 	stopDisc()
 	<-discDone
 	s.scrape.Stop()
+	stopRemote() // flushes what is buffered to the queue files
+	remoteWG.Wait()
+	s.closeRemote()
 	if herr := s.http.Shutdown(shutdownCtx); herr != nil && !errors.Is(herr, http.ErrServerClosed) {
 		err = errors.Join(err, herr)
 	}
 	return errors.Join(err, s.store.Close())
+}
+
+func (s *Server) closeRemote() {
+	for _, q := range s.remote {
+		if err := q.Close(); err != nil {
+			s.log.Error("closing a remote_write queue", "err", err)
+		}
+	}
 }
 
 // Reload re-reads the config file: scrape jobs, static and file_sd targets
@@ -213,6 +254,9 @@ func (s *Server) Reload() error {
 	s.mu.Unlock()
 	s.scrape.Sync(s.disc.Targets())
 	s.log.Info("configuration reloaded", "jobs", len(full.ScrapeConfigs))
+	if len(cfg.RemoteWrite) != len(s.remote) {
+		s.log.Warn("remote_write changes take effect at the next restart")
+	}
 	return nil
 }
 
