@@ -254,3 +254,45 @@ scrape_configs:
 		}
 	}
 }
+
+// TestRemoteWriteIntoPrometheus forwards everything gpuwd scrapes to a real
+// Prometheus' remote-write receiver and reads it back from there.
+func TestRemoteWriteIntoPrometheus(t *testing.T) {
+	agentAddr := startAgent(t, "h100x8", "node-rw", 7)
+	prom := startPrometheus(t, "global: {scrape_interval: 1h}\n", "--web.enable-remote-write-receiver")
+	srv := startServer(t, fmt.Sprintf(`global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+  external_labels: {replica: gpuwd-a}
+scrape_configs:
+  - job_name: gpu
+    static_configs: [{targets: [%q]}]
+remote_write:
+  - url: %s/api/v1/write
+`, agentAddr, prom))
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		res, err := apiQuery(prom, `count_over_time(DCGM_FI_DEV_GPU_TEMP{job="gpu", replica="gpuwd-a"}[1m]) >= 4`, time.Now(), time.Time{}, 0)
+		if err == nil && len(res) == 8 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Prometheus never received the 8 GPU temperatures by remote write (last %v, %v)", res, err)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	at := time.Now().Add(-2 * time.Second)
+	q := `DCGM_FI_DEV_POWER_USAGE{job="gpu"}`
+	got, err1 := apiQuery("http://"+srv.Addr(), q, at, time.Time{}, 0)
+	want, err2 := apiQuery(prom, q, at, time.Time{}, 0)
+	if err1 != nil || err2 != nil || len(got) != 8 {
+		t.Fatalf("gpuwd %v %v; prometheus %v %v", got, err1, want, err2)
+	}
+	// The same samples, plus the external label on the receiving side.
+	for i := range want {
+		delete(want[i].Metric, "replica")
+	}
+	if g, w := canonical(got), canonical(want); !slices.Equal(g, w) {
+		t.Errorf("gpuwd      %q\nprometheus %q", g, w)
+	}
+}

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"errors"
+	"math"
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 	"github.com/prometheus/client_golang/prometheus"
@@ -56,11 +57,14 @@ const (
 	mibPerSecond
 )
 
+// apply converts NVML's percent to a ratio rounded to 4 decimals, and MiB/s
+// to whole bytes/s: NVML's extra digits are noise, and short decimals are
+// what the aggregator's chunk encoding compresses best.
 func (s gpmScale) apply(v float64) float64 {
 	if s == percent {
-		return v / 100
+		return math.Round(v*100) / 1e4
 	}
-	return v * mib
+	return math.Round(v * mib)
 }
 
 func newGPM(d Deps) (Collector, error) {
