@@ -57,7 +57,7 @@ func (p *proc) logs() string {
 }
 
 // launch starts bin and waits for its "serving" log line.
-func launch(t *testing.T, bin string, args ...string) *proc {
+func launch(t testing.TB, bin string, args ...string) *proc {
 	t.Helper()
 	p := &proc{cmd: exec.Command(bin, append(args, "--log-format", "json")...), done: make(chan struct{})}
 	stderr, err := p.cmd.StderrPipe()
@@ -103,7 +103,7 @@ func launch(t *testing.T, bin string, args ...string) *proc {
 	return p
 }
 
-func (p *proc) stop(t *testing.T, sig syscall.Signal) {
+func (p *proc) stop(t testing.TB, sig syscall.Signal) {
 	t.Helper()
 	if err := p.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
