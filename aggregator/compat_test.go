@@ -221,7 +221,7 @@ scrape_configs:
 		`sum by (cluster) (DCGM_FI_DEV_POWER_USAGE)`,
 		`max_over_time(DCGM_FI_DEV_MEMORY_TEMP[30s])`,
 		`rate(DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION[30s])`,
-		`topk(3, DCGM_FI_DEV_SM_CLOCK)`,
+		`max by (modelName) (DCGM_FI_DEV_SM_CLOCK)`, // not topk: ties break by series order
 		`gpuwd_gpu_info`,
 		`gpuwd_clock_event_active > 0`,
 		`count(DCGM_FI_DEV_GPU_UTIL) by (modelName)`,

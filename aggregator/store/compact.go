@@ -119,7 +119,8 @@ func (s *Store) compact(ctx context.Context, end int64) error {
 		ms.dropHeadBefore(end)
 	}
 	s.m.chunksWritten.Add(float64(written))
-	return nil
+	// The dropped write-ahead rows' pages go back to the file system.
+	return s.vacuum(ctx)
 }
 
 // writeChunks stores rows in their day tables and moves each series'
@@ -172,6 +173,16 @@ func (s *Store) writeChunks(ctx context.Context, rows []chunkRow) error {
 	}
 	for _, d := range created {
 		s.tables.set(rawTable, d, true)
+	}
+	return nil
+}
+
+// vacuum gives free pages back to the file system (the database is in
+// incremental auto-vacuum mode): the write-ahead rows a compaction dropped,
+// tables that retention or downsampling dropped.
+func (s *Store) vacuum(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, "PRAGMA incremental_vacuum"); err != nil {
+		return fmt.Errorf("vacuum: %w", err)
 	}
 	return nil
 }

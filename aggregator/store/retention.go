@@ -65,9 +65,8 @@ func (s *Store) applyRetention(ctx context.Context, now int64) error {
 		}
 	}
 	s.ix.mu.Unlock()
-	// Hand the freed pages back; outside a transaction, as SQLite requires.
-	if _, err := s.db.ExecContext(ctx, "PRAGMA incremental_vacuum"); err != nil {
-		return fmt.Errorf("retention: vacuum: %w", err)
+	if err := s.vacuum(ctx); err != nil {
+		return fmt.Errorf("retention: %w", err)
 	}
 	s.opts.Logger.Info("retention applied", "tables_dropped", len(drops), "series_forgotten", len(gone))
 	return nil
