@@ -3,8 +3,6 @@ package remotewrite
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -138,7 +136,7 @@ func printable(b []byte) string {
 
 // newHTTPClient is the client for an endpoint's tls_config.
 func newHTTPClient(c config.TLSConfig) (*http.Client, error) {
-	tc, err := tlsConfig(c)
+	tc, err := c.ClientConfig()
 	if err != nil {
 		return nil, err
 	}
@@ -153,33 +151,3 @@ func newHTTPClient(c config.TLSConfig) (*http.Client, error) {
 	}}, nil
 }
 
-// tlsConfig builds the client side of a tls_config.
-func tlsConfig(c config.TLSConfig) (*tls.Config, error) {
-	tc := &tls.Config{ServerName: c.ServerName, InsecureSkipVerify: c.InsecureSkipVerify, MinVersion: tls.VersionTLS12}
-	if c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
-		if err != nil {
-			return nil, err
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("%s: no certificate found", c.CAFile)
-		}
-		tc.RootCAs = pool
-	}
-	if c.CertFile != "" || c.KeyFile != "" {
-		if c.CertFile == "" || c.KeyFile == "" {
-			return nil, errors.New("cert_file and key_file must be set together")
-		}
-		certFile, keyFile := c.CertFile, c.KeyFile
-		if _, err := tls.LoadX509KeyPair(certFile, keyFile); err != nil {
-			return nil, err
-		}
-		// Read on every handshake, so renewed certificates are picked up.
-		tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
-			cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-			return &cert, err
-		}
-	}
-	return tc, nil
-}

@@ -1,13 +1,10 @@
 package scrape
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"reflect"
 	"strconv"
 	"time"
@@ -57,7 +54,7 @@ func newJob(cfg config.ScrapeConfig, opts Options) (*job, error) {
 	}
 	rt := opts.Transport
 	if rt == nil {
-		tc, err := tlsConfig(cfg.TLSConfig)
+		tc, err := cfg.TLSConfig.ClientConfig()
 		if err != nil {
 			return nil, fmt.Errorf("scrape job %q: tls_config: %w", cfg.JobName, err)
 		}
@@ -74,41 +71,6 @@ func newJob(cfg config.ScrapeConfig, opts Options) (*job, error) {
 	}
 	j.client = &http.Client{Transport: rt} // follows redirects, as Prometheus
 	return j, nil
-}
-
-// tlsConfig builds the client side of a job's tls_config.
-func tlsConfig(c config.TLSConfig) (*tls.Config, error) {
-	tc := &tls.Config{
-		ServerName:         c.ServerName,
-		InsecureSkipVerify: c.InsecureSkipVerify,
-		MinVersion:         tls.VersionTLS12,
-	}
-	if c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
-		if err != nil {
-			return nil, err
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("%s: no certificate found", c.CAFile)
-		}
-		tc.RootCAs = pool
-	}
-	if c.CertFile != "" || c.KeyFile != "" {
-		if c.CertFile == "" || c.KeyFile == "" {
-			return nil, fmt.Errorf("cert_file and key_file must be set together")
-		}
-		// Read on every handshake, so renewed certificates are picked up.
-		certFile, keyFile := c.CertFile, c.KeyFile
-		if _, err := tls.LoadX509KeyPair(certFile, keyFile); err != nil {
-			return nil, err
-		}
-		tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
-			cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-			return &cert, err
-		}
-	}
-	return tc, nil
 }
 
 // sameSettings reports whether two configs of a job scrape identically
