@@ -150,4 +150,3 @@ func newHTTPClient(c config.TLSConfig) (*http.Client, error) {
 		IdleConnTimeout:     5 * time.Minute,
 	}}, nil
 }
-
