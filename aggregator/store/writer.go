@@ -168,10 +168,14 @@ func (w *writer) commit(batch []*writeReq) {
 	samples := 0
 	for _, r := range batch {
 		samples += r.samples
-		r.done <- err
 	}
+	// Record the result before answering, so a caller that sees its write
+	// fail also sees WriteError say why.
 	if w.onResult != nil {
 		w.onResult(err, samples, time.Since(start))
+	}
+	for _, r := range batch {
+		r.done <- err
 	}
 }
 
