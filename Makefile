@@ -27,14 +27,20 @@ test: test-deps lint
 
 # Real programs the tests use. Installed from Debian when missing and this
 # is root with apt; otherwise the tests that need them skip (fail under CI=true).
-TEST_PROGRAMS := promtool:prometheus prometheus:prometheus
+# Slurm's packages must not start their services when installed (the tests
+# run their own daemons): a temporary policy-rc.d says so where none exists.
+TEST_PROGRAMS := promtool:prometheus prometheus:prometheus \
+	slurmctld:slurmctld slurmd:slurmd sinfo:slurm-client munged:munge
 test-deps:
 	@missing=""; for p in $(TEST_PROGRAMS); do \
-	  command -v $${p%%:*} >/dev/null 2>&1 || missing="$$missing $${p#*:}"; done; \
+	  PATH="$$PATH:/usr/sbin:/sbin" command -v $${p%%:*} >/dev/null 2>&1 || missing="$$missing $${p#*:}"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing test dependencies:$$missing"; \
+	    policy=""; if [ ! -e /usr/sbin/policy-rc.d ]; then policy=1; \
+	      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; fi; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	    status=$$?; [ -z "$$policy" ] || rm -f /usr/sbin/policy-rc.d; exit $$status; \
 	  else echo "warning: missing test programs (install:$$missing); tests that need them will skip"; fi; \
 	fi
 
@@ -57,6 +63,9 @@ bench:
 	$(GO) test -run '^$$' -bench BenchmarkDiskBytesPerSample -benchtime 1x -count 1 -timeout 30m ./aggregator/store/
 	$(GO) test -run '^$$' -bench BenchmarkQueryRange -benchtime 5x -count 1 -timeout 30m ./aggregator/store/
 	GPUWD_COMPARE_SECONDS=$${GPUWD_COMPARE_SECONDS:-60} $(AGENT_ENV) $(GO) test -run '^$$' -bench BenchmarkIngestCPU -benchtime 1x -count 3 -timeout 30m ./cmd/gpuwd/
+	@# Slurm: a collection cycle from recorded output, and a worker's start to IDLE on a real head (root).
+	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./slurm/collector/
+	$(AGENT_ENV) $(GO) test -run '^$$' -bench BenchmarkWorkerJoin -benchtime 10x -count 3 ./slurm/
 
 clean:
 	rm -rf $(BIN)

@@ -18,6 +18,7 @@ import (
 	"github.com/gpu-watchdog/gpu-watchdog/agent/collector"
 	"github.com/gpu-watchdog/gpu-watchdog/agent/gpu"
 	"github.com/gpu-watchdog/gpu-watchdog/agent/sim"
+	"github.com/gpu-watchdog/gpu-watchdog/slurm"
 )
 
 // shutdownGrace is how long in-flight requests get to finish on SIGTERM, and
@@ -42,6 +43,7 @@ type Agent struct {
 	sampler   *sampler
 	self      *prometheus.Registry // the agent's own live metrics
 	registrar *registrar           // nil without --aggregator-url
+	slurm     *slurm.Node          // nil with --slurm-role none
 }
 
 // New opens NVML (or the simulator), finds the GPUs and takes the first
@@ -94,6 +96,13 @@ func New(opts Options, logger *slog.Logger) (*Agent, error) {
 			ConstLabels: prometheus.Labels{"version": opts.Version, "revision": opts.Revision, "goversion": runtime.Version()}},
 			func() float64 { return 1 }),
 	)
+	if opts.Slurm.Enabled() {
+		if a.slurm, err = slurm.New(opts.Slurm, slurmGPUs(gpus), a.hostname, logger); err != nil {
+			a.closeNVML()
+			return nil, err
+		}
+		sampled.MustRegister(a.slurm)
+	}
 	a.registrar = newRegistrar(opts, logger, a.hostname, gpus, a.self)
 	a.sampler = newSampler(logger, opts.SampleInterval, sampled, a.self, gpus)
 	a.sampler.sample()
@@ -185,6 +194,11 @@ func (a *Agent) Serve(ctx context.Context, ln net.Listener) error {
 	if a.registrar != nil {
 		deregister = a.registrar.start(ctx, ln.Addr())
 	}
+	if a.slurm != nil {
+		// Slurm comes up in the background: metrics are served meanwhile.
+		a.slurm.Start(ctx)
+		defer a.slurm.Stop()
+	}
 	select {
 	case err := <-errc:
 		deregister()
@@ -192,6 +206,9 @@ func (a *Agent) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	a.logger.Info("shutting down")
+	if a.slurm != nil {
+		a.slurm.Stop() // leave the cluster while still answering scrapes
+	}
 	deregister()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
@@ -222,6 +239,15 @@ func Run(ctx context.Context, opts Options, logger *slog.Logger) error {
 		return err
 	}
 	return a.Run(ctx)
+}
+
+// slurmGPUs is what the Slurm side needs of each GPU.
+func slurmGPUs(gpus []*gpu.GPU) []slurm.GPU {
+	out := make([]slurm.GPU, len(gpus))
+	for i, g := range gpus {
+		out[i] = slurm.GPU{Index: g.Index, UUID: g.UUID, Model: g.Name, DeviceFile: g.DeviceFile}
+	}
+	return out
 }
 
 func boolFloat(b bool) float64 {

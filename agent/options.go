@@ -14,6 +14,7 @@ import (
 
 	"github.com/gpu-watchdog/gpu-watchdog/agent/collector"
 	"github.com/gpu-watchdog/gpu-watchdog/agent/sim"
+	"github.com/gpu-watchdog/gpu-watchdog/slurm"
 )
 
 // Defaults.
@@ -44,6 +45,9 @@ type Options struct {
 	AdvertiseURL        string // the metrics URL to advertise; derived when empty
 	RegisterLabels      string // comma-separated k=v added to the registration
 
+	// Slurm: this node's part in a Slurm cluster (see package slurm).
+	Slurm slurm.Options
+
 	Simulate       string // "h100x8", "mixed", …: simulated GPUs instead of NVML
 	SimulateSeed   uint64
 	SimulateStable bool
@@ -55,7 +59,8 @@ type Options struct {
 
 // DefaultOptions returns the options a flagless start uses.
 func DefaultOptions() Options {
-	return Options{Listen: DefaultListen, SampleInterval: DefaultSampleInterval, NVMLLibrary: DefaultNVMLLibrary}
+	return Options{Listen: DefaultListen, SampleInterval: DefaultSampleInterval, NVMLLibrary: DefaultNVMLLibrary,
+		Slurm: slurm.DefaultOptions()}
 }
 
 // RegisterFlags binds o's fields to fs.
@@ -81,6 +86,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 		"metrics URL the aggregator should scrape (default: derived from RunPod's environment or the listen address)")
 	fs.StringVar(&o.RegisterLabels, "register-labels", o.RegisterLabels,
 		"comma-separated name=value target labels to register with, e.g. team=ml,cluster=eu")
+	o.Slurm.RegisterFlags(fs)
 	fs.StringVar(&o.Simulate, "simulate", o.Simulate,
 		fmt.Sprintf("simulate GPUs instead of reading NVML: MODELxCOUNT[,…] or mixed (models: %s)", strings.Join(sim.ModelKeys(), ", ")))
 	fs.Uint64Var(&o.SimulateSeed, "simulate-seed", o.SimulateSeed, "seed of the simulated machine (UUIDs, jobs)")
@@ -109,6 +115,9 @@ func (o *Options) check() error {
 		}
 	}
 	errs = append(errs, o.checkRegistration()...)
+	if err := o.Slurm.Check(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 

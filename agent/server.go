@@ -62,6 +62,12 @@ func (a *Agent) serveReady(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, "not ready: no sample yet", http.StatusServiceUnavailable)
 		return
 	}
+	if a.slurm != nil {
+		if ok, why := a.slurm.Ready(); !ok {
+			http.Error(w, "not ready: Slurm: "+why, http.StatusServiceUnavailable)
+			return
+		}
+	}
 	fmt.Fprintln(w, "ready")
 }
 
@@ -81,6 +87,23 @@ type nodeInfo struct {
 	SampledAt    string      `json:"sampled_at"`
 	// Registration is the state of self-registration, when it is on.
 	Registration *registrationStatus `json:"registration,omitempty"`
+	// Slurm is this node's part in Slurm, when it has one.
+	Slurm *slurmStatus `json:"slurm,omitempty"`
+}
+
+type slurmStatus struct {
+	Role   string `json:"role"`
+	Node   string `json:"node"`
+	Joined bool   `json:"joined"`
+	Status string `json:"status,omitempty"`
+}
+
+func (a *Agent) slurmStatus() *slurmStatus {
+	if a.slurm == nil {
+		return nil
+	}
+	ok, why := a.slurm.Ready()
+	return &slurmStatus{Role: string(a.opts.Slurm.Role), Node: a.slurm.Name(), Joined: ok, Status: why}
 }
 
 type nvmlInfo struct {
@@ -115,6 +138,7 @@ func (a *Agent) serveNode(w http.ResponseWriter, _ *http.Request) {
 		GPUs:         snap.gpus,
 		RunPod:       runPodFromEnv(),
 		Registration: a.registrationStatus(),
+		Slurm:        a.slurmStatus(),
 	}
 	if info.GPUs == nil {
 		info.GPUs = []gpuStatus{}

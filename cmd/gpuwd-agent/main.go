@@ -1,5 +1,7 @@
-// Command gpuwd-agent runs on every GPU node: it reads the GPUs through NVML
-// and serves Prometheus metrics on :9400. See package agent.
+// Command gpuwd-agent runs on every GPU node: it reads the GPUs through NVML,
+// serves Prometheus metrics on :9400 and, with --slurm-role, runs the node's
+// part of a Slurm cluster. See package agent. "gpuwd-agent munge-key" prints
+// a new munge key for a cluster.
 package main
 
 import (
@@ -13,6 +15,7 @@ import (
 
 	"github.com/gpu-watchdog/gpu-watchdog/agent"
 	"github.com/gpu-watchdog/gpu-watchdog/internal/cli"
+	"github.com/gpu-watchdog/gpu-watchdog/slurm/munge"
 )
 
 // Stamped by the build: -ldflags "-X main.version=… -X main.revision=…".
@@ -24,6 +27,11 @@ var (
 func main() { os.Exit(run(os.Args[1:])) }
 
 func run(args []string) int {
+	if len(args) > 0 && args[0] == "munge-key" {
+		// A new key for a cluster: give it to every node as GPUWD_MUNGE_KEY.
+		fmt.Println(munge.GenerateKey().Encode())
+		return 0
+	}
 	fs := flag.NewFlagSet("gpuwd-agent", flag.ContinueOnError)
 	opts := agent.DefaultOptions()
 	opts.RegisterFlags(fs)
