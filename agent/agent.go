@@ -96,6 +96,11 @@ func New(opts Options, logger *slog.Logger) (*Agent, error) {
 			ConstLabels: prometheus.Labels{"version": opts.Version, "revision": opts.Revision, "goversion": runtime.Version()}},
 			func() float64 { return 1 }),
 	)
+	if opts.CostPerHour > 0 {
+		a.self.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gpuwd_node_cost_per_hour_dollars",
+			Help: "What this pod costs per hour, in US dollars (--cost-per-hour)."},
+			func() float64 { return opts.CostPerHour }))
+	}
 	if opts.Slurm.Enabled() {
 		if a.slurm, err = slurm.New(opts.Slurm, slurmGPUs(gpus), a.hostname, logger); err != nil {
 			a.closeNVML()

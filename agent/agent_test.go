@@ -419,6 +419,18 @@ func TestDebugEndpointsOnlyWhenSimulating(t *testing.T) {
 	}
 }
 
+func TestCostPerHourIsExported(t *testing.T) {
+	a := serve(t, Options{NVMLLibrary: "/nonexistent/libnvidia-ml.so.1", CostPerHour: 21.52})
+	_, body := get(t, a.url+"/metrics")
+	if !strings.Contains(body, "\ngpuwd_node_cost_per_hour_dollars 21.52\n") {
+		t.Error("want gpuwd_node_cost_per_hour_dollars 21.52")
+	}
+	b := serve(t, Options{NVMLLibrary: "/nonexistent/libnvidia-ml.so.1"})
+	if _, body := get(t, b.url+"/metrics"); strings.Contains(body, "gpuwd_node_cost_per_hour_dollars") {
+		t.Error("a price nobody gave is not exported")
+	}
+}
+
 func TestBadOptionsAreClearErrors(t *testing.T) {
 	empty := filepath.Join(t.TempDir(), "empty")
 	_ = os.WriteFile(empty, nil, 0o600)
@@ -431,6 +443,7 @@ func TestBadOptionsAreClearErrors(t *testing.T) {
 		{Options{SampleInterval: time.Second, MetricsTokenFile: "/nonexistent/token"}, "--metrics-token-file"},
 		{Options{SampleInterval: time.Second, MetricsTokenFile: empty}, "is empty"},
 		{Options{SampleInterval: time.Second, Simulate: "v100x8"}, `unknown GPU model "v100"`},
+		{Options{SampleInterval: time.Second, CostPerHour: -2}, "--cost-per-hour"},
 		{Options{SampleInterval: time.Second, Simulate: "h100x8", Collectors: "utilization,nope"}, `unknown collector "nope"`},
 	} {
 		_, err := New(c.opts, slog.New(slog.DiscardHandler))

@@ -37,6 +37,9 @@ type Options struct {
 	NVMLLibrary      string
 	Collectors       string // comma-separated; empty: the defaults
 	CollectProcesses bool   // add the per-process memory collector
+	// CostPerHour is what this pod costs in USD per hour (RunPod's
+	// costPerHr), exported so rules can price idle GPUs; 0: unknown.
+	CostPerHour float64
 
 	// Self-registration with a gpuwd aggregator (see register.go).
 	AggregatorURL       string // empty: registration off
@@ -73,6 +76,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.TLSCertFile, "tls-cert-file", o.TLSCertFile, "serve HTTPS with this certificate (PEM)")
 	fs.StringVar(&o.TLSKeyFile, "tls-key-file", o.TLSKeyFile, "key of --tls-cert-file (PEM)")
 	fs.StringVar(&o.Hostname, "hostname", o.Hostname, "hostname label on every series (default: this machine's hostname)")
+	fs.Float64Var(&o.CostPerHour, "cost-per-hour", o.CostPerHour, "what this pod costs in USD per hour, exported as gpuwd_node_cost_per_hour_dollars so rules can price idle GPUs (0: not exported)")
 	fs.StringVar(&o.NVMLLibrary, "nvml-library", o.NVMLLibrary, "NVML library to load")
 	fs.StringVar(&o.Collectors, "collectors", o.Collectors,
 		fmt.Sprintf("comma-separated collectors to run (default %s; all: %s)", strings.Join(defaults, ","), strings.Join(all, ",")))
@@ -96,6 +100,9 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 // check validates o and resolves the token file.
 func (o *Options) check() error {
 	var errs []error
+	if o.CostPerHour < 0 || o.CostPerHour != o.CostPerHour {
+		errs = append(errs, fmt.Errorf("--cost-per-hour %v: must be a positive number of dollars", o.CostPerHour))
+	}
 	if o.SampleInterval < 100*time.Millisecond {
 		errs = append(errs, fmt.Errorf("--sample-interval %v: must be at least 100ms", o.SampleInterval))
 	}

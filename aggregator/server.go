@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -37,6 +38,7 @@ type Server struct {
 	scrape *scrape.Manager
 	engine *promql.Engine
 	remote []*remotewrite.Queue
+	alerts *alerting
 
 	mu  sync.Mutex
 	cfg *config.Config // as loaded, before the built-in jobs
@@ -123,6 +125,15 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error
 		s.store.Close()
 		return nil, err
 	}
+	if s.opts.ExternalURL == "" {
+		s.opts.ExternalURL = defaultExternalURL(s.ln.Addr())
+	}
+	if s.alerts, err = s.openAlerting(ctx, cfg); err != nil {
+		s.closeRemote()
+		s.ln.Close()
+		s.store.Close()
+		return nil, err
+	}
 	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
 	return s, nil
 }
@@ -163,6 +174,20 @@ func (s *Server) withBuiltinJobs(cfg *config.Config) (*config.Config, error) {
 	return cfg.WithBuiltinJobs(self, token), nil
 }
 
+// defaultExternalURL is http://<hostname>:<port>, how people on the
+// network most likely reach this server.
+func defaultExternalURL(a net.Addr) string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "localhost"
+	}
+	port := "8080"
+	if tcp, ok := a.(*net.TCPAddr); ok {
+		port = fmt.Sprint(tcp.Port)
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
 // loopbackAddr is how the aggregator reaches itself.
 func loopbackAddr(a net.Addr) string {
 	tcp, ok := a.(*net.TCPAddr)
@@ -200,6 +225,9 @@ func (s *Server) Run(ctx context.Context) error {
 		remoteWG.Add(1)
 		go func() { defer remoteWG.Done(); q.Run(remoteCtx) }()
 	}
+	rulesCtx, stopRules := context.WithCancel(context.Background())
+	rulesDone := make(chan struct{})
+	go func() { s.alerts.rules.Run(rulesCtx); close(rulesDone) }()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.http.Serve(s.ln) }()
 	s.log.Info("serving", "addr", s.Addr(), "data_dir", s.opts.DataDir, "targets", len(s.disc.Targets()))
@@ -214,6 +242,8 @@ func (s *Server) Run(ctx context.Context) error {
 	defer cancel()
 	stopDisc()
 	<-discDone
+	stopRules()
+	<-rulesDone
 	s.scrape.Stop()
 	stopRemote() // flushes what is buffered to the queue files
 	remoteWG.Wait()
@@ -221,7 +251,7 @@ func (s *Server) Run(ctx context.Context) error {
 	if herr := s.http.Shutdown(shutdownCtx); herr != nil && !errors.Is(herr, http.ErrServerClosed) {
 		err = errors.Join(err, herr)
 	}
-	return errors.Join(err, s.store.Close())
+	return errors.Join(err, s.alerts.close(), s.store.Close())
 }
 
 func (s *Server) closeRemote() {
@@ -242,6 +272,10 @@ func (s *Server) Reload() error {
 	full, err := s.withBuiltinJobs(cfg)
 	if err != nil {
 		return err
+	}
+	// Rules first: a bad rule file fails the reload before anything changed.
+	if err := s.alerts.rules.Update(context.Background(), cfg.RuleFiles); err != nil {
+		return fmt.Errorf("rules: %w", err)
 	}
 	if err := s.scrape.ApplyConfig(full.ScrapeConfigs); err != nil {
 		return err
@@ -267,6 +301,7 @@ func (s *Server) routes() http.Handler {
 		Engine:       s.engine,
 		Targets:      targetLister{s.scrape},
 		Metadata:     metadataLister{s.scrape, s.store},
+		Rules:        ruleLister{s.alerts.rules},
 		QueryTimeout: s.opts.QueryTimeout,
 		Version:      s.opts.Version,
 		Revision:     s.opts.Revision,

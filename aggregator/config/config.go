@@ -13,6 +13,8 @@ import (
 
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/gpu-watchdog/gpu-watchdog/internal/secret"
 )
 
 // Defaults, as Prometheus has them where Prometheus has one.
@@ -30,6 +32,9 @@ const (
 	DefaultBodySizeLimit    = 64 << 20
 	DefaultSampleLimit      = 100_000
 	DefaultRemoteWriteBatch = 2000
+	// DefaultEvaluationInterval is shorter than Prometheus' 1m: a GPU
+	// that overheats should be reported within a minute.
+	DefaultEvaluationInterval = model.Duration(30 * time.Second)
 )
 
 // Config is the whole file.
@@ -39,12 +44,16 @@ type Config struct {
 	Registration  Registration   `yaml:"registration"`
 	ScrapeConfigs []ScrapeConfig `yaml:"scrape_configs"`
 	RemoteWrite   []RemoteWrite  `yaml:"remote_write"`
+	// RuleFiles are Prometheus rule files (globs), relative to this file.
+	RuleFiles []string `yaml:"rule_files"`
 }
 
 // Global holds the defaults each scrape job inherits.
 type Global struct {
 	ScrapeInterval model.Duration `yaml:"scrape_interval"`
 	ScrapeTimeout  model.Duration `yaml:"scrape_timeout"`
+	// EvaluationInterval is the interval of rule groups that set none.
+	EvaluationInterval model.Duration `yaml:"evaluation_interval"`
 	// ExternalLabels are added to samples sent by remote_write.
 	ExternalLabels map[string]string `yaml:"external_labels"`
 }
@@ -196,6 +205,12 @@ func (c *Config) complete(dir string) error {
 	if g.ScrapeTimeout == 0 {
 		g.ScrapeTimeout = min(DefaultScrapeTimeout, g.ScrapeInterval)
 	}
+	if g.EvaluationInterval == 0 {
+		g.EvaluationInterval = DefaultEvaluationInterval
+	}
+	if g.EvaluationInterval < 0 {
+		return fmt.Errorf("global: evaluation_interval %s is negative", g.EvaluationInterval)
+	}
 	if g.ScrapeTimeout > g.ScrapeInterval {
 		return fmt.Errorf("global: scrape_timeout %s is greater than scrape_interval %s", g.ScrapeTimeout, g.ScrapeInterval)
 	}
@@ -228,6 +243,12 @@ func (c *Config) complete(dir string) error {
 		if err := c.RemoteWrite[i].complete(dir); err != nil {
 			return fmt.Errorf("remote_write[%d]: %w", i, err)
 		}
+	}
+	for i, p := range c.RuleFiles {
+		if _, err := filepath.Match(p, ""); err != nil {
+			return fmt.Errorf("rule_files[%d] %q: %w", i, p, err)
+		}
+		c.RuleFiles[i] = resolve(dir, p)
 	}
 	return nil
 }
@@ -414,16 +435,7 @@ func (a *Authorization) Secret() (Secret, error) {
 	return readSecret(a.Credentials, a.CredentialsFile)
 }
 
-func readSecret(inline Secret, file string) (Secret, error) {
-	if file == "" {
-		return inline, nil
-	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return "", fmt.Errorf("read secret: %w", err)
-	}
-	return Secret(bytes.TrimSpace(b)), nil
-}
+func readSecret(inline Secret, file string) (Secret, error) { return secret.Read(inline, file) }
 
 func resolve(dir, p string) string {
 	if p == "" || filepath.IsAbs(p) || dir == "" {

@@ -20,7 +20,7 @@ func dur(d time.Duration) model.Duration { return model.Duration(d) }
 
 func TestDefaults(t *testing.T) {
 	want := &Config{
-		Global:  Global{ScrapeInterval: dur(15 * time.Second), ScrapeTimeout: dur(10 * time.Second)},
+		Global:  Global{ScrapeInterval: dur(15 * time.Second), ScrapeTimeout: dur(10 * time.Second), EvaluationInterval: dur(30 * time.Second)},
 		Storage: Storage{Retention: dur(15 * 24 * time.Hour), DownsampleAfter: dur(48 * time.Hour), DownsampleStep: dur(5 * time.Minute)},
 		Registration: Registration{
 			JobName: "gpuwd-agent", Heartbeat: dur(30 * time.Second), ForgetAfter: dur(24 * time.Hour),

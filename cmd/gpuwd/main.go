@@ -25,6 +25,8 @@ const usage = `gpuwd is gpu-watchdog's aggregator and command-line tool.
 Commands:
   gpuwd serve [flags]        scrape the agents, keep history, serve the API on :8080
   gpuwd query [flags] EXPR   evaluate PromQL against a running gpuwd serve
+  gpuwd rules check FILE...  validate Prometheus rule files (like promtool check rules)
+  gpuwd rules test FILE...   run rule unit tests (like promtool test rules)
   gpuwd version              print the version
 
 Run "gpuwd COMMAND -h" for a command's flags; every flag can also be set
@@ -41,6 +43,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serve(args[1:], stderr)
 	case "query":
 		return query(args[1:], stdout, stderr)
+	case "rules":
+		return rulesCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "gpuwd %s (%s)\n", version, revision)
 		return 0
