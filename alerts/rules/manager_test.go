@@ -168,10 +168,10 @@ func TestPendingFiringKeepFiringResolved(t *testing.T) {
 		{0, true, "pending"},
 		{1, true, "pending"},
 		{2, true, "pending"},
-		{3, true, "firing"}, // held for 3m
+		{3, true, "firing"},  // held for 3m
 		{4, false, "firing"}, // keep_firing_for 2m
 		{5, false, "firing"},
-		{6, false, "none"}, // resolved (kept for re-sending, not active)
+		{6, false, "none"},   // resolved (kept for re-sending, not active)
 		{7, true, "pending"}, // a new alert starts over
 	}
 	for _, s := range steps {
