@@ -410,6 +410,16 @@ func TestSimulatedXIDAndLostGPU(t *testing.T) {
 	if r, _ := do(t, http.DefaultClient, "POST", a.url+"/debug/sim/xid?gpu=9&xid=1"); r.StatusCode != 400 {
 		t.Errorf("XID on a GPU that does not exist: %d, want 400", r.StatusCode)
 	}
+	if r, body := do(t, http.DefaultClient, "POST", a.url+"/debug/sim/heat?gpu=3&celsius=97"); r.StatusCode != 200 {
+		t.Fatalf("heat: %d %s", r.StatusCode, body)
+	}
+	eventually(t, "GPU 3 at 97 °C", func() bool {
+		_, body := get(t, a.url+"/metrics")
+		return regexp.MustCompile(`DCGM_FI_DEV_GPU_TEMP\{[^}]*gpu="3"[^}]*\} 97\n`).MatchString(body)
+	})
+	if r, _ := do(t, http.DefaultClient, "POST", a.url+"/debug/sim/heat?gpu=3&celsius=hot"); r.StatusCode != 400 {
+		t.Errorf("heat without a number: %d, want 400", r.StatusCode)
+	}
 }
 
 func TestDebugEndpointsOnlyWhenSimulating(t *testing.T) {

@@ -16,7 +16,7 @@ import (
 //	/api/v1/node  JSON inventory of the node                        token
 //	/healthz      200 while sampling makes progress                 open
 //	/readyz       200 once the first sample is published            open
-//	/debug/sim/…  XID and GPU loss on demand, with --simulate only  token
+//	/debug/sim/…  XID, GPU loss, heat on demand, with --simulate only token
 func (a *Agent) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", a.requireToken(http.HandlerFunc(a.serveMetrics)))
@@ -26,6 +26,7 @@ func (a *Agent) Handler() http.Handler {
 	if a.simulated != nil {
 		mux.Handle("POST /debug/sim/xid", a.requireToken(http.HandlerFunc(a.serveSimXID)))
 		mux.Handle("POST /debug/sim/lose", a.requireToken(http.HandlerFunc(a.serveSimLose)))
+		mux.Handle("POST /debug/sim/heat", a.requireToken(http.HandlerFunc(a.serveSimHeat)))
 	}
 	mux.HandleFunc("GET /{$}", a.serveIndex)
 	return mux
@@ -166,6 +167,21 @@ func (a *Agent) serveSimXID(w http.ResponseWriter, r *http.Request) {
 	}
 	a.logger.Info("simulated XID injected", "gpu", gpuIndex, "xid", xid)
 	fmt.Fprintf(w, "XID %d on GPU %d\n", xid, gpuIndex)
+}
+
+func (a *Agent) serveSimHeat(w http.ResponseWriter, r *http.Request) {
+	gpuIndex, err1 := strconv.Atoi(r.URL.Query().Get("gpu"))
+	celsius, err2 := strconv.ParseUint(r.URL.Query().Get("celsius"), 10, 32)
+	if err1 != nil || err2 != nil || celsius > 150 {
+		http.Error(w, "want ?gpu=INDEX&celsius=0..150 (0: simulated again)", http.StatusBadRequest)
+		return
+	}
+	if err := a.simulated.Heat(gpuIndex, uint32(celsius)); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	a.logger.Info("simulated temperature pinned", "gpu", gpuIndex, "celsius", celsius)
+	fmt.Fprintf(w, "GPU %d at %d °C\n", gpuIndex, celsius)
 }
 
 func (a *Agent) serveSimLose(w http.ResponseWriter, r *http.Request) {

@@ -23,6 +23,7 @@ type Device struct {
 	bus    uint32
 	stable bool
 	lost   atomic.Bool
+	heat   atomic.Uint32 // a pinned temperature in °C (Heat); 0: simulated
 	migs   []*migDevice
 
 	mu   sync.Mutex
@@ -135,6 +136,9 @@ func (d *Device) GetEncoderUtilization() (uint32, uint32, nvml.Return) { return 
 func (d *Device) GetDecoderUtilization() (uint32, uint32, nvml.Return) { return 0, 167000, d.do() }
 
 func (d *Device) GetTemperature(nvml.TemperatureSensors) (uint32, nvml.Return) {
+	if c := d.heat.Load(); c > 0 {
+		return c, d.do()
+	}
 	return uint32(math.Round(d.read().tempC)), d.do()
 }
 

@@ -146,6 +146,16 @@ func (l *Library) LoseGPU(i int) error {
 	return nil
 }
 
+// Heat pins GPU i's temperature at celsius, as a failing fan would; 0
+// lets the simulation drive it again.
+func (l *Library) Heat(i int, celsius uint32) error {
+	if i < 0 || i >= len(l.devices) {
+		return fmt.Errorf("no GPU %d (this machine has %d)", i, len(l.devices))
+	}
+	l.devices[i].heat.Store(celsius)
+	return nil
+}
+
 func (l *Library) EventSetCreate() (nvml.EventSet, nvml.Return) {
 	s := &eventSet{events: make(chan nvml.EventData, 256), registered: map[*Device]uint64{}}
 	l.mu.Lock()

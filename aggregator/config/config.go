@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/gpu-watchdog/gpu-watchdog/alerts/notify/alertmanager"
 	"github.com/gpu-watchdog/gpu-watchdog/internal/secret"
 )
 
@@ -46,6 +47,18 @@ type Config struct {
 	RemoteWrite   []RemoteWrite  `yaml:"remote_write"`
 	// RuleFiles are Prometheus rule files (globs), relative to this file.
 	RuleFiles []string `yaml:"rule_files"`
+	Alerting  Alerting `yaml:"alerting"`
+}
+
+// Alerting is where alerts go.
+type Alerting struct {
+	// ConfigFile is an Alertmanager configuration (route, receivers,
+	// inhibit_rules), relative to this file. Without one, alerts are
+	// evaluated and shown but nobody is notified.
+	ConfigFile string `yaml:"config_file"`
+	// Alertmanagers get every alert as Prometheus sends them, for teams
+	// that already run an Alertmanager.
+	Alertmanagers []alertmanager.Config `yaml:"alertmanagers"`
 }
 
 // Global holds the defaults each scrape job inherits.
@@ -242,6 +255,14 @@ func (c *Config) complete(dir string) error {
 	for i := range c.RemoteWrite {
 		if err := c.RemoteWrite[i].complete(dir); err != nil {
 			return fmt.Errorf("remote_write[%d]: %w", i, err)
+		}
+	}
+	c.Alerting.ConfigFile = resolve(dir, c.Alerting.ConfigFile)
+	for i := range c.Alerting.Alertmanagers {
+		am := &c.Alerting.Alertmanagers[i]
+		am.URLFile = resolve(dir, am.URLFile)
+		if am.Authorization != nil {
+			am.Authorization.CredentialsFile = resolve(dir, am.Authorization.CredentialsFile)
 		}
 	}
 	for i, p := range c.RuleFiles {
