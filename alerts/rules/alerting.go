@@ -8,9 +8,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
-	"github.com/prometheus/prometheus/promql/parser"
 )
 
 // State is an alert's or an alerting rule's state.
@@ -67,10 +67,21 @@ func (a *Alert) needsSending(ts time.Time, resendDelay time.Duration) bool {
 	return a.LastSentAt.Add(resendDelay).Before(ts)
 }
 
+// pendAgainIfHoldGrew puts a firing alert back to pending when it has not
+// yet been active for the rule's `for`, which a reload raised; as in
+// Prometheus' AlertingRule.Eval (rules/alerting.go, v3.x).
+func (a *Alert) pendAgainIfHoldGrew(ts time.Time, hold time.Duration) {
+	if a.State == StateFiring && ts.Sub(a.ActiveAt) < hold {
+		a.State = StatePending
+		a.FiredAt = time.Time{}
+		a.LastSentAt = time.Time{}
+		a.KeepFiringSince = time.Time{}
+	}
+}
+
 // AlertingRule turns the results of an expression into alerts.
 type AlertingRule struct {
 	name          string
-	expr          parser.Expr
 	query         string
 	hold          time.Duration // for
 	keepFiringFor time.Duration
@@ -115,7 +126,7 @@ func (r *AlertingRule) Eval(ctx context.Context, offset time.Duration, ts time.T
 	for _, smpl := range res {
 		exp := newExpander(ctx, r.name, smpl, r.external, ts, query, externalURL)
 		lb.Reset(smpl.Metric)
-		lb.Del(labels.MetricName)
+		lb.Del(model.MetricNameLabel)
 		r.labels.Range(func(l labels.Label) { lb.Set(l.Name, exp.expand(l.Value)) })
 		lb.Set(labels.AlertName, r.name)
 		sb.Reset()
@@ -168,6 +179,7 @@ func (r *AlertingRule) Eval(ctx context.Context, offset time.Duration, ts time.T
 			a.State = StateFiring
 			a.FiredAt = ts
 		}
+		a.pendAgainIfHoldGrew(ts, r.hold)
 		vec = append(vec, alertsSample(a, ts.Add(-offset)), forStateSample(a, ts.Add(-offset)))
 	}
 	if limit > 0 && numActive > limit {
@@ -180,7 +192,7 @@ func (r *AlertingRule) Eval(ctx context.Context, offset time.Duration, ts time.T
 // alertsSample is ALERTS{alertname, alertstate, <labels>} = 1.
 func alertsSample(a *Alert, ts time.Time) promql.Sample {
 	lb := labels.NewBuilder(a.Labels)
-	lb.Set(labels.MetricName, "ALERTS")
+	lb.Set(model.MetricNameLabel, "ALERTS")
 	lb.Set("alertstate", a.State.String())
 	return promql.Sample{Metric: lb.Labels(), T: ts.UnixMilli(), F: 1}
 }
@@ -189,7 +201,7 @@ func alertsSample(a *Alert, ts time.Time) promql.Sample {
 // Unix seconds.
 func forStateSample(a *Alert, ts time.Time) promql.Sample {
 	lb := labels.NewBuilder(a.Labels)
-	lb.Set(labels.MetricName, "ALERTS_FOR_STATE")
+	lb.Set(model.MetricNameLabel, "ALERTS_FOR_STATE")
 	return promql.Sample{Metric: lb.Labels(), T: ts.UnixMilli(), F: float64(a.ActiveAt.Unix())}
 }
 

@@ -61,13 +61,3 @@ func (b *healthBox) get() health {
 	defer b.mu.Unlock()
 	return b.h
 }
-
-func (h health) status() string {
-	switch {
-	case h.lastEval.IsZero():
-		return "unknown"
-	case h.err != nil:
-		return "err"
-	}
-	return "ok"
-}

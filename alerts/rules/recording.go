@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
 )
@@ -33,7 +34,7 @@ func (r *RecordingRule) Eval(ctx context.Context, offset time.Duration, ts time.
 	lb := labels.NewBuilder(labels.EmptyLabels())
 	for i := range vec {
 		lb.Reset(vec[i].Metric)
-		lb.Set(labels.MetricName, r.name)
+		lb.Set(model.MetricNameLabel, r.name)
 		r.labels.Range(func(l labels.Label) { lb.Set(l.Name, l.Value) })
 		vec[i].Metric = lb.Labels()
 	}
@@ -41,7 +42,7 @@ func (r *RecordingRule) Eval(ctx context.Context, offset time.Duration, ts time.
 		return nil, fmt.Errorf("vector contains metrics with the same labelset after applying rule labels")
 	}
 	if limit > 0 && len(vec) > limit {
-		return nil, fmt.Errorf("exceeded limit %d with %d series", limit, len(vec))
+		return nil, fmt.Errorf("exceeded limit of %d with %d series", limit, len(vec))
 	}
 	return vec, nil
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 
 	"github.com/gpu-watchdog/gpu-watchdog/alerts/rules"
+	"github.com/gpu-watchdog/gpu-watchdog/alerts/rules/ruletest"
+	"github.com/gpu-watchdog/gpu-watchdog/internal/cli"
 )
 
 const rulesUsage = `Usage:
@@ -73,7 +75,17 @@ func rulesCheck(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// rulesTest runs rule unit-test files (promtool's format) with our engine.
 func rulesTest(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "gpuwd rules test: not wired yet")
-	return 2
+	fs := flag.NewFlagSet("rules test", flag.ContinueOnError)
+	var run cli.StringList
+	fs.Var(&run, "run", "run only the test groups whose names match this regular expression (repeatable)")
+	if code, ok := parse(fs, args, stderr); !ok {
+		return code
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprint(stderr, rulesUsage)
+		return 2
+	}
+	return ruletest.Run(stdout, fs.Args(), ruletest.Options{Run: run})
 }
