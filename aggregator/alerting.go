@@ -4,116 +4,228 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
-	"strings"
+	"log/slog"
+	"sync"
 	"time"
 
-	"github.com/prometheus/prometheus/promql"
-
-	"github.com/gpu-watchdog/gpu-watchdog/aggregator/api"
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/config"
-	"github.com/gpu-watchdog/gpu-watchdog/aggregator/store"
 	"github.com/gpu-watchdog/gpu-watchdog/alerts/alertdb"
+	"github.com/gpu-watchdog/gpu-watchdog/alerts/dispatch"
+	"github.com/gpu-watchdog/gpu-watchdog/alerts/notify"
+	"github.com/gpu-watchdog/gpu-watchdog/alerts/notify/alertmanager"
+	"github.com/gpu-watchdog/gpu-watchdog/alerts/notify/receivers"
+	"github.com/gpu-watchdog/gpu-watchdog/alerts/outbox"
+	"github.com/gpu-watchdog/gpu-watchdog/alerts/route"
 	"github.com/gpu-watchdog/gpu-watchdog/alerts/rules"
+	"github.com/gpu-watchdog/gpu-watchdog/alerts/silence"
 )
 
-// alerting is the aggregator's alerting half: rule evaluation over the
-// store, with state in alerts.db.
+// alerting is the aggregator's alerting half: rules evaluated over the
+// store, routed as Alertmanager does, delivered through the outbox; state,
+// silences and the outbox live in alerts.db.
 type alerting struct {
-	db    *sql.DB
-	state *rules.SQLState
-	rules *rules.Manager
+	db       *sql.DB
+	state    *rules.SQLState
+	rules    *rules.Manager
+	silences *silence.Store
+	outbox   *outbox.Outbox
+	dispatch *dispatch.Dispatcher
+	forward  *alertmanager.Forwarder
+	log      *slog.Logger
+
+	mu         sync.Mutex
+	configFile string // the Alertmanager configuration in use; "" without one
 }
 
-func (s *Server) openAlerting(ctx context.Context, cfg *config.Config) (*alerting, error) {
+// noRouting is the configuration without alerting.config_file: alerts are
+// grouped and can be silenced, but go to a receiver with no endpoints.
+const noRouting = "route:\n  receiver: none\nreceivers:\n  - name: none\n"
+
+func (s *Server) openAlerting(ctx context.Context, cfg *config.Config) (a *alerting, err error) {
 	db, err := alertdb.Open(ctx, s.opts.DataDir)
 	if err != nil {
 		return nil, err
 	}
-	a := &alerting{db: db}
+	a = &alerting{db: db, log: s.log}
+	defer func() {
+		if err != nil {
+			db.Close()
+		}
+	}()
+	log := s.log
 	if a.state, err = rules.NewSQLState(ctx, db); err != nil {
-		db.Close()
+		return nil, err
+	}
+	if a.silences, err = silence.Open(ctx, db, silence.Options{Logger: log.With("component", "silences")}); err != nil {
+		return nil, err
+	}
+	if err := a.silences.Register(s.reg); err != nil {
+		return nil, err
+	}
+	if a.outbox, err = outbox.New(ctx, db, outbox.Options{Logger: log.With("component", "outbox"), Registerer: s.reg}); err != nil {
+		return nil, err
+	}
+	routing, ints, err := loadRouting(cfg.Alerting.ConfigFile, log)
+	if err != nil {
+		return nil, err
+	}
+	a.configFile = cfg.Alerting.ConfigFile
+	a.outbox.SetReceivers(ints)
+	if a.dispatch, err = dispatch.New(routing, dispatch.Options{
+		Log:         outboxLog{a.outbox},
+		Silences:    a.silences,
+		ExternalURL: s.opts.ExternalURL,
+		// After a restart, alerts that inhibit others come back with the
+		// first evaluation: no group is notified before then.
+		Hold:       time.Duration(cfg.Global.EvaluationInterval),
+		Logger:     log.With("component", "dispatch"),
+		Registerer: s.reg,
+	}); err != nil {
+		return nil, err
+	}
+	clients, err := alertmanagerClients(cfg.Alerting.Alertmanagers)
+	if err != nil {
+		return nil, err
+	}
+	if a.forward, err = alertmanager.NewForwarder(clients, alertmanager.Options{Logger: log.With("component", "alertmanager"), Registerer: s.reg}); err != nil {
 		return nil, err
 	}
 	a.rules, err = rules.NewManager(rules.Options{
 		Query:           rules.EngineQueryFunc(s.engine, s.store),
 		Sink:            storeSink{s.store},
+		Notify:          a.notify,
 		State:           a.state,
 		ExternalURL:     s.opts.ExternalURL,
 		ExternalLabels:  cfg.Global.ExternalLabels,
 		DefaultInterval: time.Duration(cfg.Global.EvaluationInterval),
-		Logger:          s.log.With("component", "rules"),
+		Logger:          log.With("component", "rules"),
 		Metrics:         rules.NewMetrics(s.reg),
 	})
 	if err == nil {
 		err = a.rules.Update(ctx, cfg.RuleFiles)
 	}
 	if err != nil {
-		db.Close()
 		return nil, fmt.Errorf("rules: %w", err)
+	}
+	if cfg.Alerting.ConfigFile == "" && len(cfg.RuleFiles) > 0 {
+		log.Warn("alerts are evaluated but nobody is notified: set alerting.config_file to an Alertmanager configuration")
 	}
 	return a, nil
 }
 
-func (a *alerting) close() error { return a.db.Close() }
-
-// storeSink writes rule output (recorded series, ALERTS) into the store.
-type storeSink struct{ s *store.Store }
-
-func (k storeSink) Write(ctx context.Context, vec promql.Vector) error {
-	samples := make([]store.Sample, 0, len(vec))
-	for _, smp := range vec {
-		ref, err := k.s.Ref(smp.Metric)
+// loadRouting reads an Alertmanager configuration and builds its
+// receivers' endpoints; an empty file name gives noRouting.
+func loadRouting(file string, log *slog.Logger) (*route.Config, map[string][]notify.Integration, error) {
+	var cfg *route.Config
+	var err error
+	if file == "" {
+		cfg, err = route.Parse([]byte(noRouting))
+	} else {
+		cfg, err = route.Load(file)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	ints := map[string][]notify.Integration{}
+	for _, r := range cfg.Receivers {
+		list, err := r.Integrations(receivers.Options{Logger: log.With("component", "notify", "receiver", r.Name)})
 		if err != nil {
-			return err
+			return nil, nil, fmt.Errorf("alerting config %s: %w", file, err)
 		}
-		samples = append(samples, store.Sample{Ref: ref, T: smp.T, V: smp.F})
+		ints[r.Name] = list
 	}
-	return k.s.Append(ctx, samples)
+	return cfg, ints, nil
 }
 
-// ruleLister shows the rule manager's groups to the API.
-type ruleLister struct{ m *rules.Manager }
-
-func (l ruleLister) RuleGroups() []api.RuleGroup {
-	var out []api.RuleGroup
-	for _, g := range l.m.Groups() {
-		last, took := g.LastEvaluation()
-		ag := api.RuleGroup{Name: g.Name(), File: g.File(), Interval: g.Interval(), Limit: g.Limit(), EvaluationTime: took, LastEvaluation: last}
-		for _, r := range g.Rules() {
-			ag.Rules = append(ag.Rules, apiRule(r))
+func alertmanagerClients(cfgs []alertmanager.Config) ([]*alertmanager.Client, error) {
+	var out []*alertmanager.Client
+	for i, c := range cfgs {
+		if err := c.Validate(); err != nil {
+			return nil, fmt.Errorf("alerting.alertmanagers[%d]: %w", i, err)
 		}
-		out = append(out, ag)
+		cl, err := alertmanager.NewClient(c, nil)
+		if err != nil {
+			return nil, fmt.Errorf("alerting.alertmanagers[%d]: %w", i, err)
+		}
+		out = append(out, cl)
 	}
-	return out
+	return out, nil
 }
 
-func apiRule(r rules.Rule) api.Rule {
-	last, took, err := rules.Health(r)
-	out := api.Rule{Name: r.Name(), Query: r.Query(), Labels: r.Labels().Map(), EvaluationTime: took, LastEvaluation: last, Health: "ok"}
-	switch {
-	case last.IsZero():
-		out.Health = "unknown"
-	case err != nil:
-		out.Health, out.LastError = "err", err.Error()
+// notify hands the rule manager's due alerts to routing and to the
+// Alertmanagers.
+func (a *alerting) notify(_ context.Context, alerts []rules.Notification) {
+	in := make([]dispatch.Alert, len(alerts))
+	out := make([]alertmanager.PostableAlert, len(alerts))
+	for i, n := range alerts {
+		labels, annotations := n.Labels.Map(), n.Annotations.Map()
+		in[i] = dispatch.Alert{Labels: labels, Annotations: annotations, StartsAt: n.StartsAt, EndsAt: n.EndsAt, GeneratorURL: n.GeneratorURL}
+		out[i] = alertmanager.PostableAlert{Labels: labels, Annotations: annotations, StartsAt: n.StartsAt, EndsAt: n.EndsAt, GeneratorURL: n.GeneratorURL}
 	}
-	ar, ok := r.(*rules.AlertingRule)
-	if !ok {
-		return out
+	// Put keeps the valid alerts of a batch; an invalid one (a label name
+	// a rule template made up) is reported and dropped.
+	_ = a.dispatch.Put(in...)
+	a.forward.Send(out...)
+}
+
+// reload applies new rule files and a new Alertmanager configuration;
+// on any error nothing changes.
+func (a *alerting) reload(ctx context.Context, cfg *config.Config) error {
+	routing, ints, err := loadRouting(cfg.Alerting.ConfigFile, a.log)
+	if err != nil {
+		return err
 	}
-	out.Alerting = true
-	out.State = ar.State().String()
-	out.For, out.KeepFiringFor = ar.For(), ar.KeepFiringFor()
-	out.Annotations = ar.Annotations().Map()
-	for _, a := range ar.ActiveAlerts() {
-		out.Alerts = append(out.Alerts, api.Alert{
-			Labels: a.Labels.Map(), Annotations: a.Annotations.Map(), State: a.State.String(),
-			ActiveAt: a.ActiveAt, KeepFiringSince: a.KeepFiringSince, Value: a.Value,
-		})
+	clients, err := alertmanagerClients(cfg.Alerting.Alertmanagers)
+	if err != nil {
+		return err
 	}
-	// A stable order: the API is read by people and diffed by tools.
-	slices.SortFunc(out.Alerts, func(x, y api.Alert) int {
-		return strings.Compare(fmt.Sprint(x.Labels), fmt.Sprint(y.Labels))
-	})
-	return out
+	if err := a.rules.Update(ctx, cfg.RuleFiles); err != nil {
+		return fmt.Errorf("rules: %w", err)
+	}
+	a.outbox.SetReceivers(ints)
+	a.dispatch.ApplyConfig(routing)
+	a.forward.SetClients(clients)
+	a.mu.Lock()
+	a.configFile = cfg.Alerting.ConfigFile
+	a.mu.Unlock()
+	return nil
+}
+
+// run runs every part until ctx ends, then stops them in order: rules
+// first (nothing new comes in), then routing, then delivery.
+func (a *alerting) run(ctx context.Context) {
+	rulesCtx, stopRules := context.WithCancel(context.Background())
+	flowCtx, stopFlow := context.WithCancel(context.Background())
+	var rulesWG, flowWG sync.WaitGroup
+	rulesWG.Add(1)
+	go func() { defer rulesWG.Done(); a.rules.Run(rulesCtx) }()
+	for _, run := range []func(context.Context){a.dispatch.Run, a.forward.Run, a.silences.Run, func(ctx context.Context) { _ = a.outbox.Run(ctx) }} {
+		flowWG.Add(1)
+		go func() { defer flowWG.Done(); run(flowCtx) }()
+	}
+	<-ctx.Done()
+	stopRules()
+	rulesWG.Wait()
+	stopFlow()
+	flowWG.Wait()
+}
+
+func (a *alerting) close() error {
+	a.forward.Stop()
+	return a.db.Close()
+}
+
+// outboxLog is the dispatcher's notification log: the outbox.
+type outboxLog struct{ o *outbox.Outbox }
+
+func (l outboxLog) Enqueue(ctx context.Context, n dispatch.Notification) (int64, error) {
+	return l.o.Enqueue(ctx, outbox.Notification{Receiver: n.Receiver, GroupKey: n.GroupKey, Firing: n.Firing, Resolved: n.Resolved, Message: n.Message, CreatedAt: n.CreatedAt})
+}
+
+func (l outboxLog) Last(ctx context.Context, receiver, groupKey string) (dispatch.Notification, bool, error) {
+	n, ok, err := l.o.Last(ctx, receiver, groupKey)
+	if err != nil || !ok {
+		return dispatch.Notification{}, ok, err
+	}
+	return dispatch.Notification{Receiver: n.Receiver, GroupKey: n.GroupKey, Firing: n.Firing, Resolved: n.Resolved, Message: n.Message, CreatedAt: n.CreatedAt}, true, nil
 }

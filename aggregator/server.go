@@ -225,9 +225,9 @@ func (s *Server) Run(ctx context.Context) error {
 		remoteWG.Add(1)
 		go func() { defer remoteWG.Done(); q.Run(remoteCtx) }()
 	}
-	rulesCtx, stopRules := context.WithCancel(context.Background())
-	rulesDone := make(chan struct{})
-	go func() { s.alerts.rules.Run(rulesCtx); close(rulesDone) }()
+	alertsCtx, stopAlerts := context.WithCancel(context.Background())
+	alertsDone := make(chan struct{})
+	go func() { s.alerts.run(alertsCtx); close(alertsDone) }()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.http.Serve(s.ln) }()
 	s.log.Info("serving", "addr", s.Addr(), "data_dir", s.opts.DataDir, "targets", len(s.disc.Targets()))
@@ -242,8 +242,8 @@ func (s *Server) Run(ctx context.Context) error {
 	defer cancel()
 	stopDisc()
 	<-discDone
-	stopRules()
-	<-rulesDone
+	stopAlerts()
+	<-alertsDone
 	s.scrape.Stop()
 	stopRemote() // flushes what is buffered to the queue files
 	remoteWG.Wait()
@@ -273,9 +273,10 @@ func (s *Server) Reload() error {
 	if err != nil {
 		return err
 	}
-	// Rules first: a bad rule file fails the reload before anything changed.
-	if err := s.alerts.rules.Update(context.Background(), cfg.RuleFiles); err != nil {
-		return fmt.Errorf("rules: %w", err)
+	// Alerting first: a bad rule file or Alertmanager configuration fails
+	// the reload before anything changed.
+	if err := s.alerts.reload(context.Background(), cfg); err != nil {
+		return err
 	}
 	if err := s.scrape.ApplyConfig(full.ScrapeConfigs); err != nil {
 		return err
@@ -307,6 +308,7 @@ func (s *Server) routes() http.Handler {
 		Revision:     s.opts.Revision,
 		Logger:       s.log.With("component", "api"),
 	}).Register(mux)
+	s.registerAlerting(mux)
 	disc := s.disc.Handler()
 	mux.Handle("/api/v1/agents", disc)
 	mux.Handle("/api/v1/agents/", disc)

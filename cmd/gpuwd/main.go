@@ -27,6 +27,8 @@ Commands:
   gpuwd query [flags] EXPR   evaluate PromQL against a running gpuwd serve
   gpuwd rules check FILE...  validate Prometheus rule files (like promtool check rules)
   gpuwd rules test FILE...   run rule unit tests (like promtool test rules)
+  gpuwd alerting check FILE  validate an Alertmanager configuration (like amtool check-config)
+  gpuwd silence add|query|expire   silence alerts on a running gpuwd serve
   gpuwd version              print the version
 
 Run "gpuwd COMMAND -h" for a command's flags; every flag can also be set
@@ -45,6 +47,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return query(args[1:], stdout, stderr)
 	case "rules":
 		return rulesCmd(args[1:], stdout, stderr)
+	case "alerting":
+		return alertingCmd(args[1:], stdout, stderr)
+	case "silence":
+		return silenceCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "gpuwd %s (%s)\n", version, revision)
 		return 0

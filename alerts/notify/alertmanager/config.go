@@ -1,8 +1,10 @@
 package alertmanager
 
 import (
+	"errors"
 	"time"
 
+	"github.com/gpu-watchdog/gpu-watchdog/alerts/notify"
 	"github.com/gpu-watchdog/gpu-watchdog/internal/secret"
 )
 
@@ -24,4 +26,21 @@ type Authorization struct {
 	Type            string        `yaml:"type"` // default Bearer
 	Credentials     secret.Secret `yaml:"credentials"`
 	CredentialsFile string        `yaml:"credentials_file"`
+}
+
+// Validate checks the configuration without sending anything; its errors
+// never hold the URL or the credentials.
+func (c Config) Validate() error {
+	if err := notify.CheckEndpoint("url", c.URL, c.URLFile); err != nil {
+		return err
+	}
+	if err := notify.CheckTimeout(c.Timeout); err != nil {
+		return err
+	}
+	if a := c.Authorization; a != nil {
+		if err := notify.CheckAuthorization(a.Type, a.Credentials, a.CredentialsFile); err != nil {
+			return errors.New("authorization: " + err.Error())
+		}
+	}
+	return nil
 }

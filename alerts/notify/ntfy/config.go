@@ -1,8 +1,13 @@
 package ntfy
 
 import (
+	"errors"
+	"fmt"
+	"strings"
 	"time"
 
+	"github.com/gpu-watchdog/gpu-watchdog/alerts/notify"
+	"github.com/gpu-watchdog/gpu-watchdog/alerts/notify/text"
 	"github.com/gpu-watchdog/gpu-watchdog/internal/secret"
 )
 
@@ -20,4 +25,51 @@ type Config struct {
 	Priority string        `yaml:"priority"`
 	Tags     []string      `yaml:"tags"`
 	Timeout  time.Duration `yaml:"timeout"`
+	// Title and Message override the rendered notification (Go templates
+	// over the notify.Message; see package notify/text).
+	Title   string `yaml:"title"`
+	Message string `yaml:"message"`
+}
+
+// Validate checks the configuration without sending anything; its errors
+// never hold the URL or the token.
+func (c Config) Validate() error {
+	if err := notify.CheckEndpoint("url", c.URL, c.URLFile); err != nil {
+		return err
+	}
+	if c.URL != "" {
+		u, _ := notify.ParseURL(string(c.URL))
+		if _, _, err := splitTopic(u); err != nil {
+			return fmt.Errorf("url: %w", err)
+		}
+	}
+	if c.Token != "" && c.TokenFile != "" {
+		return errors.New("only one of token and token_file may be set")
+	}
+	if c.Priority != "" {
+		if _, err := parsePriority(c.Priority); err != nil {
+			return err
+		}
+	}
+	for _, t := range c.Tags {
+		if strings.TrimSpace(t) == "" || strings.Contains(t, ",") {
+			return fmt.Errorf("tags: %q is not a tag", t)
+		}
+	}
+	if err := notify.CheckTimeout(c.Timeout); err != nil {
+		return err
+	}
+	_, _, err := c.templates()
+	return err
+}
+
+// templates parses the title and message templates (nil when unset).
+func (c Config) templates() (title, message *text.Template, err error) {
+	if title, err = text.Parse("title", c.Title); err != nil {
+		return nil, nil, err
+	}
+	if message, err = text.Parse("message", c.Message); err != nil {
+		return nil, nil, err
+	}
+	return title, message, nil
 }

@@ -42,7 +42,7 @@ func (c Config) Validate() error {
 		}
 	}
 	if c.IconEmoji != "" && !emoji.MatchString(c.IconEmoji) {
-		return fmt.Errorf("icon_emoji %q: want :name:", c.IconEmoji)
+		return fmt.Errorf("icon_emoji %q is not an emoji code (:name:)", c.IconEmoji)
 	}
 	_, _, err := c.templates()
 	return err

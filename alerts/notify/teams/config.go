@@ -3,6 +3,8 @@ package teams
 import (
 	"time"
 
+	"github.com/gpu-watchdog/gpu-watchdog/alerts/notify"
+	"github.com/gpu-watchdog/gpu-watchdog/alerts/notify/text"
 	"github.com/gpu-watchdog/gpu-watchdog/internal/secret"
 )
 
@@ -15,4 +17,28 @@ type Config struct {
 	Title          string        `yaml:"title"`
 	Text           string        `yaml:"text"`
 	Timeout        time.Duration `yaml:"timeout"`
+}
+
+// Validate checks the configuration without sending anything; its errors
+// never hold the webhook URL (its sig= parameter is the credential).
+func (c Config) Validate() error {
+	if err := notify.CheckEndpoint("webhook_url", c.WebhookURL, c.WebhookURLFile); err != nil {
+		return err
+	}
+	if err := notify.CheckTimeout(c.Timeout); err != nil {
+		return err
+	}
+	_, _, err := c.templates()
+	return err
+}
+
+// templates parses the title and text templates (nil when unset).
+func (c Config) templates() (title, body *text.Template, err error) {
+	if title, err = text.Parse("title", c.Title); err != nil {
+		return nil, nil, err
+	}
+	if body, err = text.Parse("text", c.Text); err != nil {
+		return nil, nil, err
+	}
+	return title, body, nil
 }
