@@ -30,6 +30,7 @@ test: test-deps lint
 # Slurm's packages must not start their services when installed (the tests
 # run their own daemons): a temporary policy-rc.d says so where none exists.
 TEST_PROGRAMS := promtool:prometheus prometheus:prometheus \
+	prometheus-alertmanager:prometheus-alertmanager amtool:prometheus-alertmanager \
 	slurmctld:slurmctld slurmd:slurmd sinfo:slurm-client munged:munge
 test-deps:
 	@missing=""; for p in $(TEST_PROGRAMS); do \
@@ -66,6 +67,9 @@ bench:
 	@# Slurm: a collection cycle from recorded output, and a worker's start to IDLE on a real head (root).
 	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./slurm/collector/
 	$(AGENT_ENV) $(GO) test -run '^$$' -bench BenchmarkWorkerJoin -benchtime 10x -count 3 ./slurm/
+	@# Alerts: the default rule pack over 1,000 8-GPU nodes; a GPU passing a threshold until the webhook arrives.
+	$(GO) test -run '^$$' -bench BenchmarkRulePack -benchtime 5x -count 3 -timeout 30m ./aggregator/
+	$(AGENT_ENV) $(GO) test -run '^$$' -bench BenchmarkAlertLatency -benchtime 16x -count 1 ./cmd/gpuwd/
 
 clean:
 	rm -rf $(BIN)

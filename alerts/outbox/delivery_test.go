@@ -269,6 +269,29 @@ func TestSendResolvedFalse(t *testing.T) {
 	}
 }
 
+// For an integration without send_resolved, a message that exists only
+// because alerts resolved would repeat the last one: it is skipped, as
+// Alertmanager skips it. A message with a new firing alert is not.
+func TestSendResolvedFalseSkipsRepeats(t *testing.T) {
+	all, firingOnly := newChat(t, ok), newChat(t, ok)
+	o := newOutbox(t, openDB(t, t.TempDir()), fastOptions(t))
+	o.SetReceivers(team(
+		integration("webhook/0", newWebhook(all.srv.URL, nil), true, "h"),
+		integration("webhook/1", newWebhook(firingOnly.srv.URL, nil), false, "h"),
+	))
+	start(t, o)
+	enqueue(t, o, notification("team", "g", 0, []string{"Hot", "Slow"}, nil))
+	enqueue(t, o, notification("team", "g", 1, []string{"Hot"}, []string{"Slow"}))         // Slow resolved: a repeat of Hot
+	enqueue(t, o, notification("team", "g", 2, []string{"Hot", "Lost"}, []string{"Slow"})) // Lost is new
+	eventually(t, "all finished", func() bool { return allFinished(t, o) })
+	if got := all.Accepted(); !slices.Equal(got, ids("g", 0, 1, 2)) {
+		t.Errorf("send_resolved integration got %v", got)
+	}
+	if got := firingOnly.Accepted(); !slices.Equal(got, ids("g", 0, 2)) {
+		t.Errorf("send_resolved=false integration got %v, want the first and the one with a new alert", got)
+	}
+}
+
 // A delivery still failing after MaxAge is expired, visibly, and the queue
 // goes on.
 func TestMaxAgeExpires(t *testing.T) {

@@ -33,6 +33,8 @@ type delivery struct {
 	created   time.Time
 	msg       *notify.Message // nil when it cannot be decoded
 	decodeErr error
+	firing    []string // fingerprints
+	resolved  []string
 }
 
 // head is the oldest pending delivery of the worker's integration.
@@ -41,12 +43,13 @@ func (w *worker) head() (delivery, bool, error) {
 		d             delivery
 		next, created int64
 		msg           []byte
+		fir, res      string
 	)
-	err := w.o.db.QueryRowContext(w.ctx, `SELECT d.notification_id, n.group_key, d.attempts, d.last_error, d.next_attempt, d.enqueued_at, n.message
+	err := w.o.db.QueryRowContext(w.ctx, `SELECT d.notification_id, n.group_key, d.attempts, d.last_error, d.next_attempt, d.enqueued_at, n.message, n.firing, n.resolved
 		FROM outbox_deliveries d JOIN outbox_notifications n ON n.id = d.notification_id
 		WHERE d.receiver = ? AND d.integration = ? AND d.status = 'pending'
 		ORDER BY d.notification_id LIMIT 1`, w.k.receiver, w.k.integration).
-		Scan(&d.id, &d.groupKey, &d.attempts, &d.lastError, &next, &created, &msg)
+		Scan(&d.id, &d.groupKey, &d.attempts, &d.lastError, &next, &created, &msg, &fir, &res)
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, false, nil
 	}
@@ -54,11 +57,49 @@ func (w *worker) head() (delivery, bool, error) {
 		return d, false, err
 	}
 	d.next, d.created = time.UnixMilli(next), time.UnixMilli(created)
+	_ = json.Unmarshal([]byte(fir), &d.firing)
+	_ = json.Unmarshal([]byte(res), &d.resolved)
 	m := new(notify.Message)
 	if d.decodeErr = json.Unmarshal(msg, m); d.decodeErr == nil {
 		d.msg = m
 	}
 	return d, true, nil
+}
+
+// repeatsLast reports whether d, sent without its resolved alerts, would
+// only repeat the last message this integration got for the group: d
+// exists because alerts resolved, and every alert still firing was in that
+// message. Alertmanager sends nothing then to an endpoint without
+// send_resolved.
+func (w *worker) repeatsLast(d delivery) (bool, error) {
+	if len(d.resolved) == 0 {
+		return false, nil
+	}
+	var fir string
+	err := w.o.db.QueryRowContext(w.ctx, `SELECT n.firing FROM outbox_notifications n
+		JOIN outbox_deliveries d ON d.notification_id = n.id
+		WHERE n.receiver = ? AND n.group_key = ? AND n.id < ? AND d.integration = ? AND d.status = 'delivered'
+		ORDER BY n.id DESC LIMIT 1`, w.k.receiver, d.groupKey, d.id, w.k.integration).Scan(&fir)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	var last []string
+	if err := json.Unmarshal([]byte(fir), &last); err != nil {
+		return false, nil
+	}
+	sent := make(map[string]bool, len(last))
+	for _, fp := range last {
+		sent[fp] = true
+	}
+	for _, fp := range d.firing {
+		if !sent[fp] {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 func saveDelivered(ctx context.Context, tx *sql.Tx, k key, id int64, now time.Time) error {

@@ -161,6 +161,18 @@ func (w *worker) step() {
 			w.finish(d, StatusSkipped, "only resolved alerts, and the integration does not send resolved", slog.LevelDebug)
 			return
 		}
+		repeat, err := w.repeatsLast(d)
+		if err != nil {
+			if w.ctx.Err() == nil {
+				w.log.Error("outbox: reading the last message failed; retrying", "err", err)
+				w.sleep(w.o.retryWait(1))
+			}
+			return
+		}
+		if repeat {
+			w.finish(d, StatusSkipped, "alerts resolved, none new firing, and the integration does not send resolved", slog.LevelDebug)
+			return
+		}
 	}
 	if d.next.After(now) {
 		w.wait(w.o.opts.After(d.next.Sub(now)))

@@ -240,3 +240,37 @@ func freeAddr(t *testing.T) string {
 	defer ln.Close()
 	return ln.Addr().String()
 }
+
+// TestSilenceCommands adds, lists and expires a silence with gpuwd silence
+// against a running gpuwd serve.
+func TestSilenceCommands(t *testing.T) {
+	dir := t.TempDir()
+	srv := launch(t, gpuwdBin, "serve", "--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"))
+	base := "http://" + srv.addr
+	var out, errOut strings.Builder
+	if code := run([]string{"silence", "add", "--server", base, "--comment", "fan swap", "--duration", "2h", "GPUOverheating", `instance=~"node-1.*"`}, &out, &errOut); code != 0 {
+		t.Fatalf("silence add: exit %d: %s", code, errOut.String())
+	}
+	id := strings.TrimSpace(out.String())
+	out.Reset()
+	if code := run([]string{"silence", "query", "--server", base}, &out, &errOut); code != 0 ||
+		!strings.Contains(out.String(), id) || !strings.Contains(out.String(), `alertname="GPUOverheating"`) || !strings.Contains(out.String(), "fan swap") {
+		t.Fatalf("silence query: exit %d:\n%s%s", code, out.String(), errOut.String())
+	}
+	if code := run([]string{"silence", "add", "--server", base, "GPUOverheating"}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "--comment is required") {
+		t.Errorf("silence add without a comment: exit %d: %s", code, errOut.String())
+	}
+	if code := run([]string{"silence", "expire", "--server", base, id}, &out, &errOut); code != 0 {
+		t.Fatalf("silence expire: exit %d: %s", code, errOut.String())
+	}
+	out.Reset()
+	run([]string{"silence", "query", "--server", base}, &out, &errOut)
+	if strings.Contains(out.String(), id) {
+		t.Errorf("expired silence still listed as active:\n%s", out.String())
+	}
+	out.Reset()
+	run([]string{"silence", "query", "--server", base, "--expired"}, &out, &errOut)
+	if !strings.Contains(out.String(), id) {
+		t.Errorf("expired silence not listed with --expired:\n%s", out.String())
+	}
+}
