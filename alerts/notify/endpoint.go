@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -134,4 +136,16 @@ func sourceOf(field, file string) string {
 		return fmt.Sprintf("%s_file %s", field, file)
 	}
 	return field
+}
+
+// OrDefaults returns client and logger, a client of its own and a logger
+// that discards in place of nil ones.
+func OrDefaults(client *http.Client, logger *slog.Logger) (*http.Client, *slog.Logger) {
+	if client == nil {
+		client = &http.Client{}
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return client, logger
 }

@@ -50,11 +50,5 @@ func (c Config) Validate() error {
 
 // templates parses the title and message templates (nil when unset).
 func (c Config) templates() (title, message *text.Template, err error) {
-	if title, err = text.Parse("title", c.Title); err != nil {
-		return nil, nil, err
-	}
-	if message, err = text.Parse("message", c.Message); err != nil {
-		return nil, nil, err
-	}
-	return title, message, nil
+	return text.ParseTitleBody(c.Title, "message", c.Message)
 }

@@ -34,12 +34,7 @@ func New(c Config, client *http.Client, logger *slog.Logger) (*Notifier, error) 
 		return nil, err
 	}
 	title, message, _ := c.templates()
-	if client == nil {
-		client = &http.Client{}
-	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+	client, logger = notify.OrDefaults(client, logger)
 	return &Notifier{conf: c, title: title, message: message, client: client, logger: logger}, nil
 }
 

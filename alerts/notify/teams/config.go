@@ -34,11 +34,5 @@ func (c Config) Validate() error {
 
 // templates parses the title and text templates (nil when unset).
 func (c Config) templates() (title, body *text.Template, err error) {
-	if title, err = text.Parse("title", c.Title); err != nil {
-		return nil, nil, err
-	}
-	if body, err = text.Parse("text", c.Text); err != nil {
-		return nil, nil, err
-	}
-	return title, body, nil
+	return text.ParseTitleBody(c.Title, "text", c.Text)
 }

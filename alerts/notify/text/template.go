@@ -102,3 +102,17 @@ func titleCase(s string) string {
 	}
 	return b.String()
 }
+
+// ParseTitleBody parses a notifier's two templates, the title and the body
+// (named bodyField in errors: text, message), nil when unset.
+func ParseTitleBody(title, bodyField, body string) (*Template, *Template, error) {
+	t, err := Parse("title", title)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := Parse(bodyField, body)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, b, nil
+}
