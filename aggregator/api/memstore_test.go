@@ -7,19 +7,16 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/storage"
-	"github.com/prometheus/prometheus/tsdb/chunkenc"
-	"github.com/prometheus/prometheus/tsdb/chunks"
-	"github.com/prometheus/prometheus/util/annotations"
+
+	"github.com/gpu-watchdog/gpu-watchdog/alerts/rules/ruletest"
 )
 
 // t0 is the test data's first sample time; samples are every 15 s for 20 m.
@@ -31,41 +28,28 @@ const (
 	nSamples = 81 // t0 … t0+1200s
 )
 
-// memStore is an in-memory storage.Queryable over fixed series.
-type memStore struct {
-	series []memSeries // sorted by labels
-}
-
-type memSeries struct {
-	lset labels.Labels
-	ts   []int64
-	vs   []float64
-}
-
 // newMemStore makes series of nSamples points from t0, the value at point
-// i being f(i).
-func newMemStore(defs map[string]func(i int) float64) *memStore {
-	s := &memStore{}
+// i being f(i), in the in-memory store rule unit tests use.
+func newMemStore(defs map[string]func(i int) float64) *ruletest.Store {
+	s := ruletest.NewStore()
 	for desc, f := range defs {
 		ls, err := parser.NewParser(parser.Options{}).ParseMetric(desc)
 		if err != nil {
 			panic(err)
 		}
-		ms := memSeries{lset: ls}
 		for i := range nSamples {
-			ms.ts = append(ms.ts, t0ms+int64(i)*stepMS)
-			ms.vs = append(ms.vs, f(i))
+			if err := s.Append(ls, t0ms+int64(i)*stepMS, f(i)); err != nil {
+				panic(err)
+			}
 		}
-		s.series = append(s.series, ms)
 	}
-	slices.SortFunc(s.series, func(a, b memSeries) int { return labels.Compare(a.lset, b.lset) })
 	return s
 }
 
 // testStore is the fleet the tests query: a counter rising 10 per scrape,
 // three temperature gauges (60, 70, 80; average 70), up for two
 // instances, and a series with a UTF-8 label name.
-func testStore() *memStore {
+func testStore() *ruletest.Store {
 	constant := func(v float64) func(int) float64 { return func(int) float64 { return v } }
 	return newMemStore(map[string]func(int) float64{
 		`gpu_xid_errors_total{job="gpu",instance="a:9400",gpu="0"}`:                  func(i int) float64 { return 10 * float64(i) },
@@ -78,109 +62,15 @@ func testStore() *memStore {
 	})
 }
 
-func (s *memStore) Querier(mint, maxt int64) (storage.Querier, error) {
-	return &memQuerier{s: s, mint: mint, maxt: maxt}, nil
-}
-
-type memQuerier struct {
-	s          *memStore
-	mint, maxt int64
-}
-
-// matching returns the series that ms select with samples in [mint, maxt],
-// clipped to it.
-func (q *memQuerier) matching(mint, maxt int64, ms []*labels.Matcher) []storage.Series {
-	var out []storage.Series
-	for _, s := range q.s.series {
-		ok := true
-		for _, m := range ms {
-			ok = ok && m.Matches(s.lset.Get(m.Name))
-		}
-		lo, _ := slices.BinarySearch(s.ts, mint)
-		hi, found := slices.BinarySearch(s.ts, maxt)
-		if found {
-			hi++
-		}
-		if ok && lo < hi {
-			out = append(out, &memSeries{lset: s.lset, ts: s.ts[lo:hi], vs: s.vs[lo:hi]})
-		}
-	}
-	return out
-}
-
-func (q *memQuerier) Select(_ context.Context, _ bool, h *storage.SelectHints, ms ...*labels.Matcher) storage.SeriesSet {
-	mint, maxt := q.mint, q.maxt
-	if h != nil {
-		mint, maxt = max(mint, h.Start), min(maxt, h.End)
-	}
-	return &listSet{series: q.matching(mint, maxt, ms), i: -1}
-}
-
-func (q *memQuerier) LabelValues(_ context.Context, name string, _ *storage.LabelHints, ms ...*labels.Matcher) ([]string, annotations.Annotations, error) {
-	var vals []string
-	for _, s := range q.matching(q.mint, q.maxt, ms) {
-		if v := s.Labels().Get(name); v != "" && !slices.Contains(vals, v) {
-			vals = append(vals, v)
-		}
-	}
-	slices.Sort(vals)
-	return vals, nil, nil
-}
-
-func (q *memQuerier) LabelNames(_ context.Context, _ *storage.LabelHints, ms ...*labels.Matcher) ([]string, annotations.Annotations, error) {
-	var names []string
-	for _, s := range q.matching(q.mint, q.maxt, ms) {
-		s.Labels().Range(func(l labels.Label) {
-			if !slices.Contains(names, l.Name) {
-				names = append(names, l.Name)
-			}
-		})
-	}
-	slices.Sort(names)
-	return names, nil, nil
-}
-
-func (*memQuerier) Close() error { return nil }
-
-type listSet struct {
-	series []storage.Series
-	i      int
-}
-
-func (l *listSet) Next() bool                      { l.i++; return l.i < len(l.series) }
-func (l *listSet) At() storage.Series              { return l.series[l.i] }
-func (*listSet) Err() error                        { return nil }
-func (*listSet) Warnings() annotations.Annotations { return nil }
-func (s *memSeries) Labels() labels.Labels         { return s.lset }
-func (s *memSeries) Iterator(chunkenc.Iterator) chunkenc.Iterator {
-	return storage.NewListSeriesIterator(s)
-}
-
-// memSeries is a storage.Samples for storage's list iterator.
-func (s *memSeries) Get(i int) chunks.Sample { return fpoint{s.ts[i], s.vs[i]} }
-func (s *memSeries) Len() int                { return len(s.ts) }
-
-type fpoint struct {
-	t int64
-	f float64
-}
-
-func (p fpoint) T() int64                    { return p.t }
-func (fpoint) ST() int64                     { return 0 }
-func (p fpoint) F() float64                  { return p.f }
-func (fpoint) H() *histogram.Histogram       { return nil }
-func (fpoint) FH() *histogram.FloatHistogram { return nil }
-func (fpoint) Type() chunkenc.ValueType      { return chunkenc.ValFloat }
-func (p fpoint) Copy() chunks.Sample         { return p }
-
 // blockingStore's selects wait for the query's context to end.
-type blockingStore struct{ memStore }
+type blockingStore struct{}
 
-func (s *blockingStore) Querier(mint, maxt int64) (storage.Querier, error) {
-	return blockingQuerier{&memQuerier{s: &s.memStore, mint: mint, maxt: maxt}}, nil
+func (blockingStore) Querier(mint, maxt int64) (storage.Querier, error) {
+	q, err := ruletest.NewStore().Querier(mint, maxt)
+	return blockingQuerier{q}, err
 }
 
-type blockingQuerier struct{ *memQuerier }
+type blockingQuerier struct{ storage.Querier }
 
 func (blockingQuerier) Select(ctx context.Context, _ bool, _ *storage.SelectHints, _ ...*labels.Matcher) storage.SeriesSet {
 	<-ctx.Done()
@@ -188,13 +78,14 @@ func (blockingQuerier) Select(ctx context.Context, _ bool, _ *storage.SelectHint
 }
 
 // failingStore's selects fail.
-type failingStore struct{ memStore }
+type failingStore struct{}
 
-func (s *failingStore) Querier(mint, maxt int64) (storage.Querier, error) {
-	return failingQuerier{&memQuerier{s: &s.memStore, mint: mint, maxt: maxt}}, nil
+func (failingStore) Querier(mint, maxt int64) (storage.Querier, error) {
+	q, err := ruletest.NewStore().Querier(mint, maxt)
+	return failingQuerier{q}, err
 }
 
-type failingQuerier struct{ *memQuerier }
+type failingQuerier struct{ storage.Querier }
 
 func (failingQuerier) Select(context.Context, bool, *storage.SelectHints, ...*labels.Matcher) storage.SeriesSet {
 	return storage.ErrSeriesSet(promql.ErrStorage{Err: io.ErrUnexpectedEOF})

@@ -211,19 +211,19 @@ func TestQueryExecutionErrors(t *testing.T) {
 	t.Run("timeout", func(t *testing.T) {
 		// The store waits for the deadline; the timeout parameter is capped
 		// by QueryTimeout, so either could end it.
-		srv := serve(t, Options{Queryable: &blockingStore{}, QueryTimeout: time.Hour})
+		srv := serve(t, Options{Queryable: blockingStore{}, QueryTimeout: time.Hour})
 		code, body := get(t, srv, "/api/v1/query?query=up&timeout=10ms")
 		if r := decode(t, body, nil); code != 503 || r.ErrorType != "timeout" {
 			t.Errorf("%d %s", code, body)
 		}
-		srv = serve(t, Options{Queryable: &blockingStore{}, QueryTimeout: 10 * time.Millisecond})
+		srv = serve(t, Options{Queryable: blockingStore{}, QueryTimeout: 10 * time.Millisecond})
 		code, body = get(t, srv, "/api/v1/query_range?query=up&start=0&end=60&step=15&timeout=1h")
 		if r := decode(t, body, nil); code != 503 || r.ErrorType != "timeout" {
 			t.Errorf("%d %s", code, body)
 		}
 	})
 	t.Run("storage", func(t *testing.T) {
-		srv := serve(t, Options{Queryable: &failingStore{}})
+		srv := serve(t, Options{Queryable: failingStore{}})
 		code, body := get(t, srv, "/api/v1/query?query=up")
 		if r := decode(t, body, nil); code != 500 || r.ErrorType != "internal" || !strings.Contains(r.Error, "unexpected EOF") {
 			t.Errorf("%d %s", code, body)
