@@ -429,18 +429,6 @@ func TestDebugEndpointsOnlyWhenSimulating(t *testing.T) {
 	}
 }
 
-func TestCostPerHourIsExported(t *testing.T) {
-	a := serve(t, Options{NVMLLibrary: "/nonexistent/libnvidia-ml.so.1", CostPerHour: 21.52})
-	_, body := get(t, a.url+"/metrics")
-	if !strings.Contains(body, "\ngpuwd_node_cost_per_hour_dollars 21.52\n") {
-		t.Error("want gpuwd_node_cost_per_hour_dollars 21.52")
-	}
-	b := serve(t, Options{NVMLLibrary: "/nonexistent/libnvidia-ml.so.1"})
-	if _, body := get(t, b.url+"/metrics"); strings.Contains(body, "gpuwd_node_cost_per_hour_dollars") {
-		t.Error("a price nobody gave is not exported")
-	}
-}
-
 func TestBadOptionsAreClearErrors(t *testing.T) {
 	empty := filepath.Join(t.TempDir(), "empty")
 	_ = os.WriteFile(empty, nil, 0o600)
