@@ -162,9 +162,11 @@ func (a *alerting) notify(_ context.Context, alerts []rules.Notification) {
 		in[i] = dispatch.Alert{Labels: labels, Annotations: annotations, StartsAt: n.StartsAt, EndsAt: n.EndsAt, GeneratorURL: n.GeneratorURL}
 		out[i] = alertmanager.PostableAlert{Labels: labels, Annotations: annotations, StartsAt: n.StartsAt, EndsAt: n.EndsAt, GeneratorURL: n.GeneratorURL}
 	}
-	// Put keeps the valid alerts of a batch; an invalid one (a label name
-	// a rule template made up) is reported and dropped.
-	_ = a.dispatch.Put(in...)
+	// Put keeps the valid alerts of a batch and names the invalid ones (a
+	// label a rule template made up).
+	if err := a.dispatch.Put(in...); err != nil {
+		a.log.Warn("alerts refused by routing", "err", err)
+	}
 	a.forward.Send(out...)
 }
 
