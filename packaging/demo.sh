@@ -16,6 +16,13 @@ pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 mkdir -p demo-data
+here=$(cd "$(dirname "$0")" && pwd)
+# The default rule pack; alerts show at /api/v1/alerts and /api/v2/alerts
+# (no receivers: add alerting.config_file to send them to chat).
+cat >demo-data/gpuwd.yml <<CFG
+global: {evaluation_interval: 15s}
+rule_files: ["$here/rules/*.yml"]
+CFG
 
 alive() { # pid name log
   if ! kill -0 "$1" 2>/dev/null; then
@@ -25,7 +32,7 @@ alive() { # pid name log
   fi
 }
 
-"$BIN/gpuwd" serve --listen "$LISTEN" --data-dir demo-data/gpuwd --token "$TOKEN" \
+"$BIN/gpuwd" serve --listen "$LISTEN" --data-dir demo-data/gpuwd --token "$TOKEN" --config demo-data/gpuwd.yml \
   --log-format json >demo-data/gpuwd.log 2>&1 &
 pids+=($!)
 sleep 1
@@ -34,7 +41,7 @@ alive "${pids[0]}" "gpuwd serve" demo-data/gpuwd.log
 seed=1
 for n in "${nodes[@]}"; do
   IFS=: read -r host spec port <<<"$n"
-  "$BIN/gpuwd-agent" --simulate "$spec" --simulate-seed "$seed" --hostname "$host" \
+  "$BIN/gpuwd-agent" --simulate "$spec" --simulate-seed "$seed" --hostname "$host" --cost-per-hour 21.52 \
     --listen "127.0.0.1:$port" --aggregator-url "http://$LISTEN" --token "$TOKEN" \
     --log-format json >"demo-data/$host.log" 2>&1 &
   pids+=($!)
@@ -60,6 +67,9 @@ The agents registered themselves; the first scrapes land within 15 s. Ask the fl
   curl -s 'http://$LISTEN/api/v1/targets'
   curl -s -X POST 'http://127.0.0.1:9401/debug/sim/xid?gpu=3&xid=79'   # an XID on demand
   curl -s -X POST 'http://127.0.0.1:9402/debug/sim/lose?gpu=5'         # a GPU falls off the bus
+  curl -s -X POST 'http://127.0.0.1:9403/debug/sim/heat?gpu=0&celsius=96' # a GPU overheats
+  curl -s 'http://$LISTEN/api/v1/alerts'                               # the default rule pack's alerts
+  $BIN/gpuwd silence add GPUTemperatureHigh --comment "fan swap" --duration 1h
 
 Grafana: add a Prometheus data source with URL http://$LISTEN; the
 dcgm-exporter dashboard 12239 works unchanged. Logs: demo-data/*.log.
