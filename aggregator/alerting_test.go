@@ -31,6 +31,7 @@ func TestReloadKeepsAlertingWhenAFileIsBad(t *testing.T) {
 	write("gpuwd.yml", "rule_files: [rules.yml]\nalerting:\n  config_file: alerting.yml\n")
 	opts := aggregator.DefaultOptions()
 	opts.ConfigFile, opts.Listen, opts.DataDir, opts.SelfScrape = filepath.Join(dir, "gpuwd.yml"), "127.0.0.1:0", filepath.Join(dir, "data"), false
+	opts.EnableLifecycle = true
 	s, err := aggregator.New(context.Background(), opts, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -81,8 +82,13 @@ func TestReloadKeepsAlertingWhenAFileIsBad(t *testing.T) {
 	}
 
 	write("alerting.yml", strings.ReplaceAll(routing, "chat", "oncall"))
-	if err := s.Reload(); err != nil {
+	resp, err := http.Post(base+"/-/reload", "", nil) // as SIGHUP, over HTTP
+	if err != nil {
 		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("POST /-/reload: %d", resp.StatusCode)
 	}
 	if n, r := rules(), receivers(); n != 2 || r != "oncall" {
 		t.Fatalf("after a good reload: %d rules, receivers %q", n, r)

@@ -24,6 +24,9 @@ type Options struct {
 	// SelfScrape stores the aggregator's own metrics (job "gpuwd"), so
 	// rules can watch its disk and scrapes.
 	SelfScrape bool
+	// EnableLifecycle serves POST /-/reload, as Prometheus'
+	// --web.enable-lifecycle: off, since it needs no login.
+	EnableLifecycle bool
 	// ExternalURL is how people reach this server (behind a proxy, say):
 	// notifications link to its pages.
 	ExternalURL string
@@ -53,6 +56,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.QueryTimeout, "query-timeout", o.QueryTimeout, "longest a query may run")
 	fs.IntVar(&o.QueryMaxSamples, "query-max-samples", o.QueryMaxSamples, "most samples a query may load")
 	fs.StringVar(&o.ExternalURL, "external-url", o.ExternalURL, "URL under which people reach this server, for links in notifications (default: http://<hostname>:<port>)")
+	fs.BoolVar(&o.EnableLifecycle, "enable-lifecycle", o.EnableLifecycle, "serve POST /-/reload (reload the config, rules and routing, like SIGHUP); it needs no login, so only where the API is private")
 	fs.BoolVar(&o.SelfScrape, "self-scrape", o.SelfScrape, "store the aggregator's own metrics as job \"gpuwd\"")
 }
 

@@ -316,8 +316,22 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
 	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "gpuwd is Healthy.") })
 	mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "gpuwd is Ready.") })
+	if s.opts.EnableLifecycle {
+		mux.HandleFunc("POST /-/reload", s.serveReload)
+	}
 	mux.HandleFunc("GET /{$}", s.serveIndex)
 	return mux
+}
+
+// serveReload is POST /-/reload: 200 when the configuration was reloaded,
+// 500 with the reason (file, line, problem) when it was refused.
+func (s *Server) serveReload(w http.ResponseWriter, _ *http.Request) {
+	if err := s.Reload(); err != nil {
+		s.log.Error("reload failed; keeping the running configuration", "err", err)
+		http.Error(w, "reload failed: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	fmt.Fprintln(w, "reloaded")
 }
 
 // Run is New then Server.Run.
