@@ -32,9 +32,9 @@ type alerting struct {
 	dispatch *dispatch.Dispatcher
 	forward  *alertmanager.Forwarder
 	log      *slog.Logger
-
-	mu         sync.Mutex
-	configFile string // the Alertmanager configuration in use; "" without one
+	// historyRetention is how long alert state changes are kept: as long
+	// as the metrics (storage.retention).
+	historyRetention time.Duration
 }
 
 // noRouting is the configuration without alerting.config_file: alerts are
@@ -46,7 +46,7 @@ func (s *Server) openAlerting(ctx context.Context, cfg *config.Config) (a *alert
 	if err != nil {
 		return nil, err
 	}
-	a = &alerting{db: db, log: s.log}
+	a = &alerting{db: db, log: s.log, historyRetention: time.Duration(cfg.Storage.Retention)}
 	defer func() {
 		if err != nil {
 			db.Close()
@@ -69,7 +69,6 @@ func (s *Server) openAlerting(ctx context.Context, cfg *config.Config) (a *alert
 	if err != nil {
 		return nil, err
 	}
-	a.configFile = cfg.Alerting.ConfigFile
 	a.outbox.SetReceivers(ints)
 	if a.dispatch, err = dispatch.New(routing, dispatch.Options{
 		Log:         outboxLog{a.outbox},
@@ -187,9 +186,6 @@ func (a *alerting) reload(ctx context.Context, cfg *config.Config) error {
 	a.outbox.SetReceivers(ints)
 	a.dispatch.ApplyConfig(routing)
 	a.forward.SetClients(clients)
-	a.mu.Lock()
-	a.configFile = cfg.Alerting.ConfigFile
-	a.mu.Unlock()
 	return nil
 }
 
@@ -201,7 +197,7 @@ func (a *alerting) run(ctx context.Context) {
 	var rulesWG, flowWG sync.WaitGroup
 	rulesWG.Add(1)
 	go func() { defer rulesWG.Done(); a.rules.Run(rulesCtx) }()
-	for _, run := range []func(context.Context){a.dispatch.Run, a.forward.Run, a.silences.Run, func(ctx context.Context) { _ = a.outbox.Run(ctx) }} {
+	for _, run := range []func(context.Context){a.dispatch.Run, a.forward.Run, a.silences.Run, a.pruneHistory, func(ctx context.Context) { _ = a.outbox.Run(ctx) }} {
 		flowWG.Add(1)
 		go func() { defer flowWG.Done(); run(flowCtx) }()
 	}
@@ -210,6 +206,22 @@ func (a *alerting) run(ctx context.Context) {
 	rulesWG.Wait()
 	stopFlow()
 	flowWG.Wait()
+}
+
+// pruneHistory drops alert state changes older than the retention, hourly.
+func (a *alerting) pruneHistory(ctx context.Context) {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		if err := a.state.PruneHistory(ctx, time.Now().Add(-a.historyRetention)); err != nil && ctx.Err() == nil {
+			a.log.Warn("pruning the alert history failed; retrying in an hour", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 func (a *alerting) close() error {
