@@ -8,7 +8,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.revision=$(REVISION)
 # aggregator is pure Go.
 AGENT_ENV := CGO_ENABLED=1 CGO_CFLAGS="-O2 -g -Wno-deprecated-declarations"
 
-.PHONY: all build demo test test-deps lint fmt bench clean
+.PHONY: all build demo test test-deps lint templ-check fmt bench clean
 
 all: build
 
@@ -30,7 +30,7 @@ test: test-deps lint
 # Slurm's packages must not start their services when installed (the tests
 # run their own daemons): a temporary policy-rc.d says so where none exists.
 TEST_PROGRAMS := promtool:prometheus prometheus:prometheus \
-	prometheus-alertmanager:prometheus-alertmanager amtool:prometheus-alertmanager \
+	prometheus-alertmanager:prometheus-alertmanager amtool:prometheus-alertmanager chromium:chromium \
 	slurmctld:slurmctld slurmd:slurmd sinfo:slurm-client munged:munge
 test-deps:
 	@missing=""; for p in $(TEST_PROGRAMS); do \
@@ -45,12 +45,21 @@ test-deps:
 	  else echo "warning: missing test programs (install:$$missing); tests that need them will skip"; fi; \
 	fi
 
-lint:
+lint: templ-check
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	@# stdmethods is off: chunkenc.Iterator's Seek(int64) ValueType is not io.Seeker.
 	$(AGENT_ENV) $(GO) vet -stdmethods=false ./...
 	$(AGENT_ENV) $(GO) tool staticcheck ./...
+
+# The generated *_templ.go are committed; this fails when they are not
+# what the .templ files generate (and leaves them regenerated).
+templ-check:
+	@before=$$(find . -name '*_templ.go' -not -path './.git/*' | sort | xargs -r sha256sum); \
+	$(GO) tool templ generate -log-level error >/dev/null || exit 1; \
+	after=$$(find . -name '*_templ.go' -not -path './.git/*' | sort | xargs -r sha256sum); \
+	if [ "$$before" != "$$after" ]; then echo "generated templ code was not current (now regenerated; commit it):"; \
+	  printf '%s\n%s\n' "$$before" "$$after" | sort | uniq -u | awk '{print $$2}' | sort -u; exit 1; fi
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -12,6 +12,7 @@ var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem}code{background:#8882;padding:0 .2em}</style>
 </head><body>
 <h1>gpu-watchdog aggregator</h1>
+<p>Dashboard: <a href="/targets">targets</a> (the other pages are being built).</p>
 <p>{{.Targets}} targets, {{.Up}} up. Version {{.Version}}.</p>
 <h2>Prometheus API</h2>
 <ul>

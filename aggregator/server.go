@@ -309,6 +309,7 @@ func (s *Server) routes() http.Handler {
 		Logger:       s.log.With("component", "api"),
 	}).Register(mux)
 	s.registerAlerting(mux)
+	s.registerDashboard(mux)
 	disc := s.disc.Handler()
 	mux.Handle("/api/v1/agents", disc)
 	mux.Handle("/api/v1/agents/", disc)

@@ -1,0 +1,99 @@
+package web
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/gpu-watchdog/gpu-watchdog/web/assets"
+	"github.com/gpu-watchdog/gpu-watchdog/web/pages/targets"
+)
+
+// Options are what the dashboard shows and how.
+type Options struct {
+	Targets targets.Source
+	Version string
+	Logger  *slog.Logger // nil: discard
+}
+
+// New returns the dashboard's handler: its pages and /static/.
+func New(o Options) *echo.Echo {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	// Behind a proxy, trust nothing it did not set: the direct peer.
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.HTTPErrorHandler = errorHandler(o.Logger)
+	// The request log first, so a request that panics is still logged.
+	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus: true, LogURI: true, LogMethod: true, LogLatency: true, HandleError: true,
+		LogValuesFunc: func(_ echo.Context, v middleware.RequestLoggerValues) error {
+			o.Logger.Debug("dashboard request", "method", v.Method, "uri", v.URI, "status", v.Status, "latency", v.Latency)
+			return nil
+		},
+	}))
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(_ echo.Context, err error, stack []byte) error {
+		o.Logger.Error("dashboard handler panicked", "err", err, "stack", string(stack))
+		return err
+	}}))
+	e.Use(securityHeaders)
+	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024}))
+
+	static := http.StripPrefix("/static/", http.FileServerFS(assets.FS))
+	e.GET("/static/*", echo.WrapHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("v") != "" { // versioned by content hash: never changes
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		}
+		static.ServeHTTP(w, r)
+	})))
+	(&targets.Page{Source: o.Targets, Version: o.Version}).Register(e)
+	return e
+}
+
+// Routes are the paths the dashboard serves, for the server that mounts it.
+var Routes = []string{"/targets", "/static/"}
+
+// securityHeaders: no framing, no sniffing, scripts and styles only from
+// here, no referrer leaving the site.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "+
+			"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		return next(c)
+	}
+}
+
+// errorHandler answers errors in plain words; internal ones are logged and
+// shown without their details.
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		code, msg := http.StatusInternalServerError, "Something went wrong on the server; it has been logged."
+		if he, ok := err.(*echo.HTTPError); ok {
+			code = he.Code
+			msg = http.StatusText(code)
+			if m, ok := he.Message.(string); ok && code < 500 {
+				msg = m
+			}
+		} else {
+			log.Error("dashboard request failed", "uri", c.Request().RequestURI, "err", err)
+		}
+		if strings.HasPrefix(c.Request().Header.Get("Accept"), "application/json") {
+			_ = c.JSON(code, map[string]string{"error": msg})
+			return
+		}
+		_ = c.String(code, msg)
+	}
+}

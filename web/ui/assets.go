@@ -1,0 +1,33 @@
+package ui
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
+
+	"github.com/gpu-watchdog/gpu-watchdog/web/assets"
+)
+
+// assetVersions holds a short content hash per asset, so pages link to
+// /static/NAME?v=HASH and browsers may cache assets for good.
+var assetVersions = func() map[string]string {
+	out := map[string]string{}
+	_ = fs.WalkDir(assets.FS, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(assets.FS, path)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		out[path] = hex.EncodeToString(sum[:6])
+		return nil
+	})
+	return out
+}()
+
+// AssetPath is the URL of an embedded asset, with its content hash.
+func AssetPath(name string) string {
+	return "/static/" + name + "?v=" + assetVersions[name]
+}

@@ -1,0 +1,22 @@
+package ui
+
+// Page names a page of the dashboard, for the navigation.
+type Page struct {
+	Path  string
+	Title string
+	// Later is a page that is not there yet: listed, not linked.
+	Later bool
+}
+
+// Pages is the navigation, in order. Pages join it as they are built.
+var Pages = []Page{
+	{Path: "/targets", Title: "Targets"},
+	{Path: "/provision", Title: "Provision", Later: true},
+}
+
+// Head is what the layout needs from a page.
+type Head struct {
+	Title   string // the page's own title
+	Path    string // the page's route, to mark it in the navigation
+	Version string // gpuwd's version, in the footer
+}
