@@ -1,17 +1,23 @@
 package aggregator
 
 import (
+	"cmp"
 	"net/http"
+	"slices"
 
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/config"
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/scrape"
+	"github.com/gpu-watchdog/gpu-watchdog/alerts/rules"
 	"github.com/gpu-watchdog/gpu-watchdog/web"
+	"github.com/gpu-watchdog/gpu-watchdog/web/pages/overview"
 	"github.com/gpu-watchdog/gpu-watchdog/web/pages/targets"
 )
 
 // registerDashboard mounts the dashboard's pages on mux.
 func (s *Server) registerDashboard(mux *http.ServeMux) {
 	dash := web.New(web.Options{
+		Query:   engineQuery{engine: s.engine, store: s.store, timeout: s.opts.QueryTimeout},
+		Alerts:  dashAlerts{s.alerts.rules},
 		Targets: dashTargets{s.scrape},
 		Version: s.opts.Version,
 		Logger:  s.log.With("component", "web"),
@@ -19,6 +25,41 @@ func (s *Server) registerDashboard(mux *http.ServeMux) {
 	for _, route := range web.Routes {
 		mux.Handle(route, dash)
 	}
+}
+
+// dashAlerts lists the firing alerts for the overview, most severe and
+// oldest first.
+type dashAlerts struct{ m *rules.Manager }
+
+func (d dashAlerts) Firing() []overview.Alert {
+	var out []overview.Alert
+	for _, g := range d.m.Groups() {
+		for _, r := range g.Rules() {
+			ar, ok := r.(*rules.AlertingRule)
+			if !ok {
+				continue
+			}
+			for _, a := range ar.ActiveAlerts() {
+				if a.State == rules.StateFiring {
+					out = append(out, overview.Alert{Name: ar.Name(), Severity: a.Labels.Get("severity"),
+						Summary: a.Annotations.Get("summary"), Since: a.FiredAt})
+				}
+			}
+		}
+	}
+	rank := map[string]int{"critical": 0, "warning": 1, "info": 2}
+	slices.SortStableFunc(out, func(a, b overview.Alert) int {
+		ra, oka := rank[a.Severity]
+		rb, okb := rank[b.Severity]
+		if !oka {
+			ra = 3
+		}
+		if !okb {
+			rb = 3
+		}
+		return cmp.Or(cmp.Compare(ra, rb), a.Since.Compare(b.Since), cmp.Compare(a.Name, b.Name))
+	})
+	return out
 }
 
 // dashTargets shows the scraper's targets to the dashboard.

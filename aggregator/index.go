@@ -5,14 +5,13 @@ import (
 	"net/http"
 )
 
-// The root page lists what the aggregator answers until the dashboard
-// takes its place.
+// The /api page lists what the aggregator answers.
 var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>gpu-watchdog</title>
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem}code{background:#8882;padding:0 .2em}</style>
 </head><body>
 <h1>gpu-watchdog aggregator</h1>
-<p>Dashboard: <a href="/targets">targets</a> (the other pages are being built).</p>
+<p>The dashboard is at <a href="/">/</a>; this page lists the APIs.</p>
 <p>{{.Targets}} targets, {{.Up}} up. Version {{.Version}}.</p>
 <h2>Prometheus API</h2>
 <ul>

@@ -320,7 +320,7 @@ func (s *Server) routes() http.Handler {
 	if s.opts.EnableLifecycle {
 		mux.HandleFunc("POST /-/reload", s.serveReload)
 	}
-	mux.HandleFunc("GET /{$}", s.serveIndex)
+	mux.HandleFunc("GET /api", s.serveIndex)
 	return mux
 }
 

@@ -9,11 +9,15 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/gpu-watchdog/gpu-watchdog/web/assets"
+	"github.com/gpu-watchdog/gpu-watchdog/web/pages/overview"
 	"github.com/gpu-watchdog/gpu-watchdog/web/pages/targets"
+	"github.com/gpu-watchdog/gpu-watchdog/web/query"
 )
 
 // Options are what the dashboard shows and how.
 type Options struct {
+	Query   query.Engine
+	Alerts  overview.Alerts
 	Targets targets.Source
 	Version string
 	Logger  *slog.Logger // nil: discard
@@ -51,12 +55,14 @@ func New(o Options) *echo.Echo {
 		}
 		static.ServeHTTP(w, r)
 	})))
+	(&overview.Page{Query: o.Query, Alerts: o.Alerts, Version: o.Version}).Register(e)
 	(&targets.Page{Source: o.Targets, Version: o.Version}).Register(e)
 	return e
 }
 
-// Routes are the paths the dashboard serves, for the server that mounts it.
-var Routes = []string{"/targets", "/static/"}
+// Routes are the net/http patterns of the dashboard's pages, for the
+// server that mounts it beside the API.
+var Routes = []string{"GET /{$}", "/targets", "/static/"}
 
 // securityHeaders: no framing, no sniffing, scripts and styles only from
 // here, no referrer leaving the site.

@@ -10,6 +10,7 @@ type Page struct {
 
 // Pages is the navigation, in order. Pages join it as they are built.
 var Pages = []Page{
+	{Path: "/", Title: "Overview"},
 	{Path: "/targets", Title: "Targets"},
 	{Path: "/provision", Title: "Provision", Later: true},
 }

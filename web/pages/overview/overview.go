@@ -1,0 +1,101 @@
+package overview
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/gpu-watchdog/gpu-watchdog/web/query"
+	"github.com/gpu-watchdog/gpu-watchdog/web/ui"
+)
+
+// Alert is a firing alert as the overview lists it.
+type Alert struct {
+	Name     string
+	Severity string
+	Summary  string
+	Since    time.Time
+}
+
+// Alerts lists the alerts firing now.
+type Alerts interface {
+	Firing() []Alert
+}
+
+// Page serves /.
+type Page struct {
+	Query   query.Engine
+	Alerts  Alerts
+	Version string
+	Now     func() time.Time // nil: time.Now
+}
+
+// Register adds the page's route.
+func (p *Page) Register(e *echo.Echo) { e.GET("/", p.serve) }
+
+// A GPU is busy when its utilisation averaged at least this over the last
+// 5 minutes; the idle-cost alert of the rule pack uses the same threshold.
+const busyPercent = "5"
+
+// The tiles, in the order shown: what each says and its query.
+var tiles = []struct {
+	id, label, unit, expr string
+}{
+	{"nodes-up", "Nodes up", "", `count(up{job=~"gpuwd-agent.*"} == 1)`},
+	{"nodes-down", "Nodes down", "", `count(up{job=~"gpuwd-agent.*"} == 0)`},
+	{"gpus-total", "GPUs", "", `count(gpuwd_gpu_info)`},
+	{"gpus-allocated", "Allocated to Slurm jobs", "", `count(gpuwd_gpu_allocated == 1)`},
+	{"gpus-busy", "Busy (≥ " + busyPercent + "% over 5 min)", "", `count(avg_over_time(DCGM_FI_DEV_GPU_UTIL[5m]) >= ` + busyPercent + `)`},
+	{"gpus-idle", "Idle", "", `count(avg_over_time(DCGM_FI_DEV_GPU_UTIL[5m]) < ` + busyPercent + `)`},
+	{"fleet-util", "Fleet utilisation", "%", `avg(DCGM_FI_DEV_GPU_UTIL)`},
+	{"fleet-memory", "GPU memory used", "%", `100 * sum(DCGM_FI_DEV_FB_USED) / sum(DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE)`},
+	{"fleet-power", "Power", "W", `sum(DCGM_FI_DEV_POWER_USAGE)`},
+	{"cost-hour", "Cost per hour", "$", `sum(gpuwd_node_cost_per_hour_dollars)`},
+	// Each pod's price spread over its GPUs, summed over the idle ones
+	// (30 minutes under the threshold, as GPUIdleCost).
+	{"idle-cost-hour", "Spent on idle GPUs per hour", "$", `sum(gpuwd_node_cost_per_hour_dollars * on (instance) group_left ()
+		(count by (instance) (avg_over_time(DCGM_FI_DEV_GPU_UTIL[30m]) < ` + busyPercent + `) / count by (instance) (DCGM_FI_DEV_GPU_UTIL)))`},
+}
+
+func (p *Page) serve(c echo.Context) error {
+	now := time.Now()
+	if p.Now != nil {
+		now = p.Now()
+	}
+	v := view{Tiles: p.tiles(c.Request().Context(), now)}
+	if p.Alerts != nil {
+		v.Alerts = p.Alerts.Firing()
+	}
+	return ui.Render(c, http.StatusOK, page(ui.Head{Title: "Overview", Path: "/", Version: p.Version}, v))
+}
+
+// tiles runs the tiles' queries concurrently.
+func (p *Page) tiles(ctx context.Context, now time.Time) []tile {
+	out := make([]tile, len(tiles))
+	var wg sync.WaitGroup
+	for i, t := range tiles {
+		out[i] = tile{ID: t.id, Label: t.label, Unit: t.unit}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i].Value, out[i].OK, out[i].Err = query.Number(ctx, p.Query, t.expr, now)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+type view struct {
+	Tiles  []tile
+	Alerts []Alert
+}
+
+type tile struct {
+	ID, Label, Unit string
+	Value           float64
+	OK              bool // false: no data
+	Err             error
+}
