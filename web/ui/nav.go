@@ -11,6 +11,7 @@ type Page struct {
 // Pages is the navigation, in order. Pages join it as they are built.
 var Pages = []Page{
 	{Path: "/", Title: "Overview"},
+	{Path: "/nodes", Title: "Nodes"},
 	{Path: "/targets", Title: "Targets"},
 	{Path: "/provision", Title: "Provision", Later: true},
 }
