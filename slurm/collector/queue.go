@@ -39,6 +39,34 @@ var (
 	acctGPUsRunDesc  = clusterDescs.gauge("slurm_account_gpus_running", "GPUs of running jobs per account.", "account")
 )
 
+// One series per job still in play, so the dashboard can list the queue
+// with pending reasons through PromQL, as kube-state-metrics lists pods.
+// Finished jobs (kept by slurmctld for MinJobAge) are left out, which
+// bounds the series to the live queue.
+var (
+	jobInfoDesc = clusterDescs.gauge("gpuwd_slurm_job_info",
+		"A job in the queue (always 1): its state and, while pending, why.",
+		"job_id", "user", "account", "partition", "state", "reason")
+	jobGPUsDesc = clusterDescs.gauge("gpuwd_slurm_job_gpus", "GPUs a job in the queue asks for or holds.", "job_id")
+	jobCPUsDesc = clusterDescs.gauge("gpuwd_slurm_job_cpus", "CPUs a job in the queue asks for or holds.", "job_id")
+)
+
+// liveStates are the job states with per-job series.
+var liveStates = map[string]bool{"PENDING": true, "RUNNING": true, "SUSPENDED": true, "CONFIGURING": true, "COMPLETING": true}
+
+func addJob(b *batch, j parse.Job) {
+	if !liveStates[j.State] {
+		return
+	}
+	reason := j.Reason
+	if reason == "None" {
+		reason = ""
+	}
+	b.add(jobInfoDesc, 1, j.ID, j.User, j.Account, j.Partition, j.State, reason)
+	b.add(jobGPUsDesc, float64(j.GPUs), j.ID)
+	b.add(jobCPUsDesc, float64(j.CPUs), j.ID)
+}
+
 // ownerStats are the jobs of one user or account.
 type ownerStats struct{ pending, running, suspended, cpus, gpus int }
 
@@ -68,6 +96,7 @@ func addQueue(b *batch, jobs []parse.Job) {
 		}
 		owner(users, j.User).add(j)
 		owner(accounts, j.Account).add(j)
+		addJob(b, j)
 	}
 	for s, d := range queueDescs {
 		b.add(d, float64(states[s]))
