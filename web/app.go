@@ -11,6 +11,7 @@ import (
 	"github.com/gpu-watchdog/gpu-watchdog/web/assets"
 	"github.com/gpu-watchdog/gpu-watchdog/web/pages/nodes"
 	"github.com/gpu-watchdog/gpu-watchdog/web/pages/overview"
+	slurmpage "github.com/gpu-watchdog/gpu-watchdog/web/pages/slurm"
 	"github.com/gpu-watchdog/gpu-watchdog/web/pages/targets"
 	"github.com/gpu-watchdog/gpu-watchdog/web/query"
 )
@@ -58,13 +59,14 @@ func New(o Options) *echo.Echo {
 	})))
 	(&overview.Page{Query: o.Query, Alerts: o.Alerts, Version: o.Version}).Register(e)
 	(&nodes.Page{Query: o.Query, Version: o.Version}).Register(e)
+	(&slurmpage.Page{Query: o.Query, Version: o.Version}).Register(e)
 	(&targets.Page{Source: o.Targets, Version: o.Version}).Register(e)
 	return e
 }
 
 // Routes are the net/http patterns of the dashboard's pages, for the
 // server that mounts it beside the API.
-var Routes = []string{"GET /{$}", "/nodes", "/targets", "/static/"}
+var Routes = []string{"GET /{$}", "/nodes", "/slurm", "/targets", "/static/"}
 
 // securityHeaders: no framing, no sniffing, scripts and styles only from
 // here, no referrer leaving the site.

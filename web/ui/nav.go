@@ -12,6 +12,7 @@ type Page struct {
 var Pages = []Page{
 	{Path: "/", Title: "Overview"},
 	{Path: "/nodes", Title: "Nodes"},
+	{Path: "/slurm", Title: "Slurm"},
 	{Path: "/targets", Title: "Targets"},
 	{Path: "/provision", Title: "Provision", Later: true},
 }
