@@ -14,6 +14,9 @@ func TestDashboardIsServedBesideTheAPI(t *testing.T) {
 	for path, want := range map[string]string{
 		"/":        `data-testid="gpus-total"`,
 		"/targets": `data-testid="targets-summary"`,
+		"/nodes":   `data-testid="gpu-summary"`,
+		"/slurm":   `data-testid="no-slurm"`,
+		"/alerts":  `data-testid="no-rules"`,
 		"/api":     "Prometheus API",
 	} {
 		resp, err := http.Get(base + path)

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/gpu-watchdog/gpu-watchdog/web/assets"
+	alertspage "github.com/gpu-watchdog/gpu-watchdog/web/pages/alerts"
 	"github.com/gpu-watchdog/gpu-watchdog/web/pages/nodes"
 	"github.com/gpu-watchdog/gpu-watchdog/web/pages/overview"
 	slurmpage "github.com/gpu-watchdog/gpu-watchdog/web/pages/slurm"
@@ -18,11 +19,12 @@ import (
 
 // Options are what the dashboard shows and how.
 type Options struct {
-	Query   query.Engine
-	Alerts  overview.Alerts
-	Targets targets.Source
-	Version string
-	Logger  *slog.Logger // nil: discard
+	Query    query.Engine
+	Alerts   overview.Alerts
+	Alerting alertspage.Source
+	Targets  targets.Source
+	Version  string
+	Logger   *slog.Logger // nil: discard
 }
 
 // New returns the dashboard's handler: its pages and /static/.
@@ -60,13 +62,14 @@ func New(o Options) *echo.Echo {
 	(&overview.Page{Query: o.Query, Alerts: o.Alerts, Version: o.Version}).Register(e)
 	(&nodes.Page{Query: o.Query, Version: o.Version}).Register(e)
 	(&slurmpage.Page{Query: o.Query, Version: o.Version}).Register(e)
+	(&alertspage.Page{Source: o.Alerting, Version: o.Version}).Register(e)
 	(&targets.Page{Source: o.Targets, Version: o.Version}).Register(e)
 	return e
 }
 
 // Routes are the net/http patterns of the dashboard's pages, for the
 // server that mounts it beside the API.
-var Routes = []string{"GET /{$}", "/nodes", "/slurm", "/targets", "/static/"}
+var Routes = []string{"GET /{$}", "/nodes", "/slurm", "/alerts", "/targets", "/static/"}
 
 // securityHeaders: no framing, no sniffing, scripts and styles only from
 // here, no referrer leaving the site.

@@ -13,6 +13,7 @@ var Pages = []Page{
 	{Path: "/", Title: "Overview"},
 	{Path: "/nodes", Title: "Nodes"},
 	{Path: "/slurm", Title: "Slurm"},
+	{Path: "/alerts", Title: "Alerts"},
 	{Path: "/targets", Title: "Targets"},
 	{Path: "/provision", Title: "Provision", Later: true},
 }

@@ -1,0 +1,94 @@
+package aggregator
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gpu-watchdog/gpu-watchdog/alerts/outbox"
+	"github.com/gpu-watchdog/gpu-watchdog/alerts/rules"
+	"github.com/gpu-watchdog/gpu-watchdog/alerts/silence"
+	alertspage "github.com/gpu-watchdog/gpu-watchdog/web/pages/alerts"
+)
+
+// dashAlerting shows alerting's state to the dashboard's Alerts page.
+type dashAlerting struct{ a *alerting }
+
+func (d dashAlerting) Alerts() []alertspage.Alert {
+	var out []alertspage.Alert
+	for _, g := range d.a.rules.Groups() {
+		for _, r := range g.Rules() {
+			ar, ok := r.(*rules.AlertingRule)
+			if !ok {
+				continue
+			}
+			for _, al := range ar.ActiveAlerts() {
+				out = append(out, alertspage.Alert{Name: ar.Name(), State: al.State.String(), Severity: al.Labels.Get("severity"),
+					Labels: al.Labels.Map(), Summary: al.Annotations.Get("summary"), ActiveAt: al.ActiveAt, Value: al.Value})
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(x, y alertspage.Alert) int {
+		return cmp.Or(cmp.Compare(y.State, x.State), x.ActiveAt.Compare(y.ActiveAt), cmp.Compare(x.Name, y.Name))
+	})
+	return out
+}
+
+func (d dashAlerting) Rules() []alertspage.Rule {
+	var out []alertspage.Rule
+	for _, g := range d.a.rules.Groups() {
+		for _, r := range g.Rules() {
+			last, took, err := rules.Health(r)
+			pr := alertspage.Rule{Group: g.Name(), File: g.File(), Name: r.Name(), Query: r.Query(),
+				LastEvaluation: last, EvaluationTime: took, Health: "ok"}
+			switch {
+			case last.IsZero():
+				pr.Health = "unknown"
+			case err != nil:
+				pr.Health, pr.LastError = "err", err.Error()
+			}
+			if ar, ok := r.(*rules.AlertingRule); ok {
+				pr.Alerting, pr.For, pr.State = true, ar.For(), ar.State().String()
+			}
+			out = append(out, pr)
+		}
+	}
+	return out
+}
+
+func (d dashAlerting) Silences() []alertspage.Silence {
+	now := time.Now()
+	sils := d.a.silences.List(silence.Query{})
+	silence.Sort(sils, now)
+	out := make([]alertspage.Silence, 0, len(sils))
+	for _, s := range sils {
+		ms := make([]string, len(s.Matchers))
+		for i, m := range s.Matchers {
+			ms[i] = m.String()
+		}
+		out = append(out, alertspage.Silence{ID: s.ID, Matchers: strings.Join(ms, " "), CreatedBy: s.CreatedBy,
+			Comment: s.Comment, State: string(s.State(now)), StartsAt: s.StartsAt, EndsAt: s.EndsAt})
+	}
+	return out
+}
+
+func (d dashAlerting) Notifications(ctx context.Context, limit int) ([]alertspage.Notification, error) {
+	entries, err := d.a.outbox.Log(ctx, outbox.Filter{Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]alertspage.Notification, 0, len(entries))
+	for _, e := range entries {
+		n := alertspage.Notification{ID: e.ID, Receiver: e.Receiver, CreatedAt: e.CreatedAt}
+		if e.Message != nil {
+			n.Title = e.Message.Title()
+		}
+		for _, dl := range e.Deliveries {
+			n.Deliveries = append(n.Deliveries, alertspage.Delivery{Integration: dl.Integration, Status: dl.Status, LastError: dl.LastError, Attempts: dl.Attempts})
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
