@@ -18,6 +18,8 @@ import (
 
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/api"
 	"github.com/prometheus/common/model"
+
+	"github.com/gpu-watchdog/gpu-watchdog/web/webtest"
 )
 
 // The real binaries, built once for these tests.
@@ -36,7 +38,7 @@ func TestMain(m *testing.M) {
 			panic("building " + pkg + ": " + err.Error())
 		}
 	}
-	code := m.Run()
+	code := webtest.Main(m) // m.Run, then the shared browser is closed
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gpu-watchdog/gpu-watchdog/web/webtest"
+)
+
+// TestDashboardInARealBrowser runs the real gpuwd with two simulated
+// 8-GPU agents and looks at every page in headless Chromium: the GPU wall
+// counts 16 tiles, an overheated GPU shows as unhealthy and its alert as
+// firing, the pages render with JavaScript off, and nothing logs a console
+// error. Screenshots of each page are saved as test artefacts.
+func TestDashboardInARealBrowser(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "gpuwd.yml")
+	os.WriteFile(filepath.Join(dir, "rules.yml"), []byte(hotRule), 0o600)
+	os.WriteFile(cfg, []byte("global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}\nrule_files: [rules.yml]\n"), 0o600)
+	srv := launch(t, gpuwdBin, "serve", "--listen", "127.0.0.1:0", "--config", cfg, "--data-dir", filepath.Join(dir, "data"), "--token", "ui-token")
+	base := "http://" + srv.addr
+	var agents []*proc
+	for i, spec := range []string{"h100x8", "a100x8"} {
+		agents = append(agents, launch(t, agentBin, "--simulate", spec, "--simulate-stable", "--hostname", []string{"node-h100", "node-a100"}[i],
+			"--cost-per-hour", "21.52", "--listen", "127.0.0.1:0", "--aggregator-url", base, "--token", "ui-token"))
+	}
+	post(t, "http://"+agents[0].addr+"/debug/sim/heat?gpu=5&celsius=96")
+
+	b := webtest.Shared(t)
+	nodes := b.Open(t, base+"/nodes")
+	waitReload(t, nodes, func() bool { return nodes.Count(webtest.TestID("gpu-tile")) == 16 })
+	waitReload(t, nodes, func() bool {
+		return nodes.Attr(`[data-node="node-h100"][data-gpu="5"]`, "data-state") == "unhealthy"
+	})
+	if why := nodes.Text(`[data-node="node-h100"][data-gpu="5"] ` + webtest.TestID("gpu-why")); why != "hot" {
+		t.Errorf("the hot GPU says %q", why)
+	}
+	nodes.Screenshot("nodes")
+	nodes.NoConsoleErrors()
+
+	overview := b.Open(t, base+"/")
+	waitReload(t, overview, func() bool { return overview.Count(webtest.TestID("firing-alert")) == 1 })
+	if got := overview.Text(webtest.TestID("gpus-total") + " " + webtest.TestID("tile-value")); got != "16" {
+		t.Errorf("GPUs tile says %q", got)
+	}
+	if got := overview.Text(webtest.TestID("cost-hour") + " " + webtest.TestID("tile-value")); got != "$43.04" {
+		t.Errorf("cost tile says %q", got)
+	}
+	if !strings.Contains(overview.Text(webtest.TestID("firing-alert")), "GPU 5 on node-h100 at 96 °C") {
+		t.Errorf("firing alert row: %q", overview.Text(webtest.TestID("firing-alert")))
+	}
+	overview.Screenshot("overview")
+	b.Open(t, base+"/", webtest.ColorScheme("dark")).Screenshot("overview-dark")
+
+	alerts := b.Open(t, base+"/alerts")
+	if alerts.Count(`[data-testid=active-alert][data-state=firing]`) != 1 {
+		t.Error("the Alerts page does not list the firing alert")
+	}
+	alerts.Screenshot("alerts")
+	targets := b.Open(t, base+"/targets")
+	waitReload(t, targets, func() bool { return targets.Count(`[data-testid=target][data-health=up]`) == 3 }) // two agents and gpuwd itself
+	targets.Screenshot("targets")
+	slurm := b.Open(t, base+"/slurm")
+	if slurm.Count(webtest.TestID("no-slurm")) != 1 {
+		t.Error("the Slurm page does not say there is no cluster")
+	}
+	slurm.Screenshot("slurm")
+	for _, p := range []string{"/", "/nodes", "/alerts", "/targets", "/slurm"} {
+		b.Open(t, base+p).NoConsoleErrors()
+	}
+
+	// Without JavaScript every page still renders: it is all server-side.
+	nojs := b.OpenNoJS(t, base+"/nodes")
+	if n := nojs.Count(webtest.TestID("gpu-tile")); n != 16 {
+		t.Errorf("without JavaScript the wall shows %d tiles", n)
+	}
+}
+
+// waitReload reloads p until ok holds (the pages do not refresh by
+// themselves yet).
+func waitReload(t *testing.T, p *webtest.Page, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never showed what the test waits for", p.URL())
+		}
+		time.Sleep(250 * time.Millisecond)
+		p.Navigate(p.URL())
+	}
+}
