@@ -10,11 +10,13 @@ import (
 
 	"github.com/gpu-watchdog/gpu-watchdog/web/assets"
 	alertspage "github.com/gpu-watchdog/gpu-watchdog/web/pages/alerts"
+	"github.com/gpu-watchdog/gpu-watchdog/web/pages/node"
 	"github.com/gpu-watchdog/gpu-watchdog/web/pages/nodes"
 	"github.com/gpu-watchdog/gpu-watchdog/web/pages/overview"
 	slurmpage "github.com/gpu-watchdog/gpu-watchdog/web/pages/slurm"
 	"github.com/gpu-watchdog/gpu-watchdog/web/pages/targets"
 	"github.com/gpu-watchdog/gpu-watchdog/web/query"
+	"github.com/gpu-watchdog/gpu-watchdog/web/ui"
 )
 
 // Options are what the dashboard shows and how.
@@ -57,10 +59,16 @@ func New(o Options) *echo.Echo {
 		if r.URL.Query().Get("v") != "" { // versioned by content hash: never changes
 			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 		}
+		if b, ok := ui.Extra[strings.TrimPrefix(r.URL.Path, "/static/")]; ok {
+			w.Header().Set("Content-Type", "text/css; charset=utf-8")
+			_, _ = w.Write(b)
+			return
+		}
 		static.ServeHTTP(w, r)
 	})))
 	(&overview.Page{Query: o.Query, Alerts: o.Alerts, Version: o.Version}).Register(e)
 	(&nodes.Page{Query: o.Query, Version: o.Version}).Register(e)
+	(&node.Page{Query: o.Query, Version: o.Version}).Register(e)
 	(&slurmpage.Page{Query: o.Query, Version: o.Version}).Register(e)
 	(&alertspage.Page{Source: o.Alerting, Version: o.Version}).Register(e)
 	(&targets.Page{Source: o.Targets, Version: o.Version}).Register(e)
@@ -69,7 +77,7 @@ func New(o Options) *echo.Echo {
 
 // Routes are the net/http patterns of the dashboard's pages, for the
 // server that mounts it beside the API.
-var Routes = []string{"GET /{$}", "/nodes", "/slurm", "/alerts", "/targets", "/static/"}
+var Routes = []string{"GET /{$}", "/nodes", "/nodes/", "/slurm", "/alerts", "/targets", "/static/"}
 
 // securityHeaders: no framing, no sniffing, scripts and styles only from
 // here, no referrer leaving the site.

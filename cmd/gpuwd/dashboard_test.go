@@ -55,6 +55,13 @@ func TestDashboardInARealBrowser(t *testing.T) {
 	overview.Screenshot("overview")
 	b.Open(t, base+"/", webtest.ColorScheme("dark")).Screenshot("overview-dark")
 
+	node := b.Open(t, base+"/nodes/node-h100")
+	waitReload(t, node, func() bool { return node.Count(`[data-testid=chart-util] svg[data-testid=chart] path`) > 0 })
+	if n := node.Count(`svg[data-testid=chart]`); n < 5 {
+		t.Errorf("the node page draws %d charts", n)
+	}
+	node.Screenshot("node")
+
 	alerts := b.Open(t, base+"/alerts")
 	if alerts.Count(`[data-testid=active-alert][data-state=firing]`) != 1 {
 		t.Error("the Alerts page does not list the firing alert")
@@ -68,7 +75,7 @@ func TestDashboardInARealBrowser(t *testing.T) {
 		t.Error("the Slurm page does not say there is no cluster")
 	}
 	slurm.Screenshot("slurm")
-	for _, p := range []string{"/", "/nodes", "/alerts", "/targets", "/slurm"} {
+	for _, p := range []string{"/", "/nodes", "/nodes/node-a100?range=6h", "/alerts", "/targets", "/slurm"} {
 		b.Open(t, base+p).NoConsoleErrors()
 	}
 

@@ -6,7 +6,11 @@ import (
 	"io/fs"
 
 	"github.com/gpu-watchdog/gpu-watchdog/web/assets"
+	"github.com/gpu-watchdog/gpu-watchdog/web/chart"
 )
+
+// Extra are assets that live in other packages: the charts' stylesheet.
+var Extra = map[string][]byte{"chart.css": []byte(chart.CSS)}
 
 // assetVersions holds a short content hash per asset, so pages link to
 // /static/NAME?v=HASH and browsers may cache assets for good.
@@ -24,6 +28,10 @@ var assetVersions = func() map[string]string {
 		out[path] = hex.EncodeToString(sum[:6])
 		return nil
 	})
+	for name, b := range Extra {
+		sum := sha256.Sum256(b)
+		out[name] = hex.EncodeToString(sum[:6])
+	}
 	return out
 }()
 
