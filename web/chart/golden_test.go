@@ -28,7 +28,7 @@ func goldenCases() []struct {
 	for i := 10; i < 15; i++ {
 		gappy.Points[i].V = nan // a NaN run
 	}
-	gappy.Points[21].V, gappy.Points[23].V = nan, nan // a lone point at 22
+	gappy.Points[21].V, gappy.Points[23].V = nan, nan              // a lone point at 22
 	gappy.Points = append(gappy.Points[:35], gappy.Points[45:]...) // 10 missing minutes
 	return []struct {
 		name string
@@ -47,8 +47,11 @@ func goldenCases() []struct {
 			Series: []Series{series("GPU 0", t0, time.Minute, 61, func(int) float64 { return 300 })}})},
 		{"negative", TimeSeries(Chart{Title: "Clock offset", Unit: "MHz", Start: t0, End: t0.Add(time.Hour),
 			Series: []Series{series("GPU 0", t0, time.Minute, 61, wave(-250, 120, 20, 0))}})},
-		{"huge_bytes", TimeSeries(Chart{Title: "Framebuffer used", Unit: "bytes", Start: t0, End: t0.Add(time.Hour),
-			Series: []Series{series("GPU 0", t0, time.Minute, 61, wave(2<<30, 79<<30, 30, 0))}})},
+		{"huge_bytes", TimeSeries(Chart{Title: "Bytes read by the fleet", Unit: "bytes", Start: t0, End: t0.Add(time.Hour),
+			Series: []Series{
+				series("cluster a", t0, time.Minute, 61, wave(2<<40, 1.4*(1<<50), 30, 0)),
+				series("cluster b", t0, time.Minute, 61, wave(1<<30, 300<<40, 20, 5)),
+			}})},
 		{"ticks_1h", TimeSeries(tickChart(time.Hour, time.Minute))},
 		{"ticks_6h", TimeSeries(tickChart(6*time.Hour, 5*time.Minute))},
 		{"ticks_24h", TimeSeries(tickChart(24*time.Hour, 20*time.Minute))},

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
 )
@@ -73,8 +74,8 @@ func matrixStep(m promql.Matrix) int64 {
 }
 
 func defaultName(l labels.Labels) string {
-	n := l.Get(labels.MetricName)
-	rest := l.DropMetricName()
+	n := l.Get(model.MetricNameLabel)
+	rest := l.DropReserved(func(name string) bool { return name == model.MetricNameLabel })
 	if rest.IsEmpty() {
 		return n
 	}

@@ -246,3 +246,46 @@ func TestTimeSeriesDeterministicAndSorted(t *testing.T) {
 		t.Error("input modified")
 	}
 }
+
+func TestTimeSeriesLongLegendNames(t *testing.T) {
+	long := strings.Repeat("very-long-hostname.", 5) + "GPU 0"
+	c := Chart{Series: []Series{
+		series(long, t0, time.Minute, 3, func(i int) float64 { return float64(i) }),
+		series("GPU 1", t0, time.Minute, 3, func(i int) float64 { return float64(i) }),
+	}}
+	d := doc(t, render(t, TimeSeries(c)))
+	got := texts(d, ".chart-legend text")
+	if len([]rune(got[0])) != legendRunes || !strings.HasSuffix(got[0], "…") || got[1] != "GPU 1" {
+		t.Errorf("legend %q", got)
+	}
+	if title := texts(d, ".chart-lines title")[0]; !strings.HasPrefix(title, long+": last 2 at ") {
+		t.Errorf("series title %q lost the full name", title)
+	}
+}
+
+// Tick labels and hover texts carry the unit, humanized.
+func TestTimeSeriesUnits(t *testing.T) {
+	for _, tc := range []struct {
+		unit      string
+		lo, hi    float64
+		wantTicks []string
+		wantFirst string
+	}{
+		{"bytes", 0, 1.4 * (1 << 50), []string{"0.0 PiB", "0.2 PiB", "0.4 PiB", "0.6 PiB", "0.8 PiB", "1.0 PiB", "1.2 PiB", "1.4 PiB"}, "GPU 0: 0 B at 14:00"},
+		{"MiB", 1024, 81920, []string{"0 GiB", "20 GiB", "40 GiB", "60 GiB", "80 GiB"}, "GPU 0: 1 GiB at 14:00"},
+		{"°C", 35, 88, []string{"30°C", "40°C", "50°C", "60°C", "70°C", "80°C", "90°C"}, "GPU 0: 35°C at 14:00"},
+		{"W", -20, 700, []string{"-200 W", "0 W", "200 W", "400 W", "600 W", "800 W"}, "GPU 0: -20 W at 14:00"},
+		{"", 0, 2.3e6, []string{"0.0M", "0.5M", "1.0M", "1.5M", "2.0M", "2.5M"}, "GPU 0: 0 at 14:00"},
+	} {
+		t.Run(tc.unit, func(t *testing.T) {
+			c := Chart{Unit: tc.unit, Series: []Series{series("GPU 0", t0, time.Minute, 61, wave(tc.lo, tc.hi, 60, 0))}}
+			d := doc(t, render(t, TimeSeries(c)))
+			if got := texts(d, ".chart-axis-y text"); !slices.Equal(got, tc.wantTicks) {
+				t.Errorf("y ticks %q, want %q", got, tc.wantTicks)
+			}
+			if got := texts(d, ".chart-hits title")[0]; got != tc.wantFirst {
+				t.Errorf("first hover %q, want %q", got, tc.wantFirst)
+			}
+		})
+	}
+}

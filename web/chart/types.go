@@ -67,13 +67,14 @@ const (
 
 	// legendMax is how many series the legend names before "+N more".
 	legendMax = 8
-	// hoverPerSeries caps the hover targets of one series; hoverTotal caps
-	// them over the whole chart, so 8 series of 7 days stay small.
+	// hoverPerSeries caps the hover targets of one series; hoverTotal is
+	// shared among the series (but each keeps at least hoverMin), so 8
+	// series of 7 days stay small.
 	hoverPerSeries = 200
 	hoverTotal     = 480
 	hoverMin       = 24
-	// bucketPx is the width of a downsampling bucket: each keeps its min
-	// and max, so a series has at most one point per pixel on average and
-	// never more than two per pixel.
+	// bucketPx sets the downsampling: the time range is cut into
+	// Width/bucketPx buckets, each keeping its min and max, so a series
+	// draws at most Width points: under two per pixel of the plot.
 	bucketPx = 2
 )

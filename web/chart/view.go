@@ -49,6 +49,9 @@ const (
 	padTop     = 8
 	padRight   = 16
 	padLeft    = 8
+	// legendRunes is the longest name the legend shows in full; the
+	// series' hover titles keep the whole name.
+	legendRunes = 40
 )
 
 func textWidth(s string) float64 { return float64(utf8.RuneCountInString(s)) * charPx }
@@ -102,7 +105,7 @@ func (c Chart) view() view {
 	if len(c.Series) > 1 {
 		legendTop = v.legend(c.Series, float64(w), float64(h))
 	}
-	bottom := legendTop - xAxisH
+	bottom := max(legendTop-xAxisH, top+20)
 	u := unitFor(c.Unit)
 	lo, hi, yt := yAxis(u, lo, hi, c.Min, c.Max, max(2, int((bottom-top)/30)))
 	left := 0.0
@@ -110,39 +113,9 @@ func (c Chart) view() view {
 		left = max(left, textWidth(t.label))
 	}
 	left = max(left+10, 32)
-	right := float64(w) - padRight
+	right := max(float64(w)-padRight, left+20)
 	p := newPlot(left, right, top, bottom, t0, t1, lo, hi)
-
-	var grid []byte
-	for _, t := range yt {
-		y := toTenths(p.y(t.v))
-		grid = append(grid, 'M')
-		grid = appendTenths(grid, toTenths(left))
-		grid = append(grid, ' ')
-		grid = appendTenths(grid, y)
-		grid = append(grid, 'H')
-		grid = appendTenths(grid, toTenths(right))
-		v.YLabels = append(v.YLabels, label{X: px(left - 6), Y: tenths(y + 35), Text: t.label})
-	}
-	for _, t := range timeTicks(time.UnixMilli(t0), time.UnixMilli(t1), max(2, int((right-left)/80)), loc) {
-		x := p.x(int64(t.v))
-		xt := toTenths(x)
-		grid = append(grid, 'M')
-		grid = appendTenths(grid, xt)
-		grid = append(grid, ' ')
-		grid = appendTenths(grid, toTenths(top))
-		grid = append(grid, 'V')
-		grid = appendTenths(grid, toTenths(bottom))
-		l := label{X: tenths(xt), Y: px(bottom + 14), Text: t.label}
-		half := textWidth(t.label) / 2
-		if x+half > float64(w) {
-			l.Anchor = "end"
-		} else if x-half < 0 {
-			l.Anchor = "start"
-		}
-		v.XLabels = append(v.XLabels, l)
-	}
-	v.Grid = string(grid)
+	v.axes(p, yt, timeTicks(time.UnixMilli(t0), time.UnixMilli(t1), max(2, int((right-left)/80)), loc), float64(w))
 
 	layout := hoverTimeLayout(span)
 	for i, s := range c.Series {
@@ -163,6 +136,39 @@ func (c Chart) view() view {
 		v.Series = append(v.Series, sv)
 	}
 	return v
+}
+
+// axes draws the grid (one path) and the tick labels of a w px wide chart.
+func (v *view) axes(p *plot, yt, xt []tick, w float64) {
+	var grid []byte
+	for _, t := range yt {
+		y := toTenths(p.y(t.v))
+		grid = append(grid, 'M')
+		grid = appendTenths(grid, toTenths(p.x0))
+		grid = append(grid, ' ')
+		grid = appendTenths(grid, y)
+		grid = append(grid, 'H')
+		grid = appendTenths(grid, toTenths(p.x1))
+		v.YLabels = append(v.YLabels, label{X: px(p.x0 - 6), Y: tenths(y + 35), Text: t.label})
+	}
+	for _, t := range xt {
+		x := p.x(int64(t.v))
+		grid = append(grid, 'M')
+		grid = appendTenths(grid, toTenths(x))
+		grid = append(grid, ' ')
+		grid = appendTenths(grid, toTenths(p.y0))
+		grid = append(grid, 'V')
+		grid = appendTenths(grid, toTenths(p.y1))
+		l := label{X: px(x), Y: px(p.y1 + 14), Text: t.label}
+		half := textWidth(t.label) / 2
+		if x+half > w {
+			l.Anchor = "end"
+		} else if x-half < 0 {
+			l.Anchor = "start"
+		}
+		v.XLabels = append(v.XLabels, l)
+	}
+	v.Grid = string(grid)
 }
 
 func clock(ms int64, loc *time.Location, layout string) string {
@@ -198,6 +204,9 @@ func (v *view) legend(series []Series, w, h float64) float64 {
 	}
 	for i, s := range series[:min(len(series), legendMax)] {
 		n := seriesName(s, i)
+		if r := []rune(n); len(r) > legendRunes {
+			n = string(r[:legendRunes-1]) + "…"
+		}
 		place(n, 14+textWidth(n), i)
 	}
 	if more := len(series) - legendMax; more > 0 {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,7 +19,10 @@ import (
 var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
 // gpuNode is node-7 with two GPUs; the power history fails.
-type gpuNode struct{ ranges []string }
+type gpuNode struct {
+	mu     sync.Mutex
+	ranges []string // the spans the charts asked for
+}
 
 func (g *gpuNode) Instant(_ context.Context, expr string, t time.Time) (promql.Vector, error) {
 	gpu := func(i string, v float64, kv ...string) promql.Sample {
@@ -44,7 +48,9 @@ func (g *gpuNode) Instant(_ context.Context, expr string, t time.Time) (promql.V
 }
 
 func (g *gpuNode) Range(_ context.Context, expr string, start, end time.Time, step time.Duration) (promql.Matrix, error) {
+	g.mu.Lock()
 	g.ranges = append(g.ranges, end.Sub(start).String())
+	g.mu.Unlock()
 	if strings.Contains(expr, "POWER") {
 		return nil, errors.New("query timed out")
 	}
