@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/gpu-watchdog/gpu-watchdog/web/chart"
 	"github.com/gpu-watchdog/gpu-watchdog/web/query"
 	"github.com/gpu-watchdog/gpu-watchdog/web/ui"
 )
@@ -43,21 +44,22 @@ const busyPercent = "5"
 // The tiles, in the order shown: what each says and its query.
 var tiles = []struct {
 	id, label, unit, expr string
+	trend                 bool // draw the last hour under the number
 }{
-	{"nodes-up", "Nodes up", "", `count(up{job=~"gpuwd-agent.*"} == 1)`},
-	{"nodes-down", "Nodes down", "", `count(up{job=~"gpuwd-agent.*"} == 0)`},
-	{"gpus-total", "GPUs", "", `count(gpuwd_gpu_info)`},
-	{"gpus-allocated", "Allocated to Slurm jobs", "", `count(gpuwd_gpu_allocated == 1)`},
-	{"gpus-busy", "Busy (≥ " + busyPercent + "% over 5 min)", "", `count(avg_over_time(DCGM_FI_DEV_GPU_UTIL[5m]) >= ` + busyPercent + `)`},
-	{"gpus-idle", "Idle", "", `count(avg_over_time(DCGM_FI_DEV_GPU_UTIL[5m]) < ` + busyPercent + `)`},
-	{"fleet-util", "Fleet utilisation", "%", `avg(DCGM_FI_DEV_GPU_UTIL)`},
-	{"fleet-memory", "GPU memory used", "%", `100 * sum(DCGM_FI_DEV_FB_USED) / sum(DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE)`},
-	{"fleet-power", "Power", "W", `sum(DCGM_FI_DEV_POWER_USAGE)`},
-	{"cost-hour", "Cost per hour", "$", `sum(gpuwd_node_cost_per_hour_dollars)`},
+	{"nodes-up", "Nodes up", "", `count(up{job=~"gpuwd-agent.*"} == 1)`, false},
+	{"nodes-down", "Nodes down", "", `count(up{job=~"gpuwd-agent.*"} == 0)`, false},
+	{"gpus-total", "GPUs", "", `count(gpuwd_gpu_info)`, false},
+	{"gpus-allocated", "Allocated to Slurm jobs", "", `count(gpuwd_gpu_allocated == 1)`, false},
+	{"gpus-busy", "Busy (≥ " + busyPercent + "% over 5 min)", "", `count(avg_over_time(DCGM_FI_DEV_GPU_UTIL[5m]) >= ` + busyPercent + `)`, true},
+	{"gpus-idle", "Idle", "", `count(avg_over_time(DCGM_FI_DEV_GPU_UTIL[5m]) < ` + busyPercent + `)`, false},
+	{"fleet-util", "Fleet utilisation", "%", `avg(DCGM_FI_DEV_GPU_UTIL)`, true},
+	{"fleet-memory", "GPU memory used", "%", `100 * sum(DCGM_FI_DEV_FB_USED) / sum(DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE)`, false},
+	{"fleet-power", "Power", "W", `sum(DCGM_FI_DEV_POWER_USAGE)`, true},
+	{"cost-hour", "Cost per hour", "$", `sum(gpuwd_node_cost_per_hour_dollars)`, false},
 	// Each pod's price spread over its GPUs, summed over the idle ones
 	// (30 minutes under the threshold, as GPUIdleCost).
 	{"idle-cost-hour", "Spent on idle GPUs per hour", "$", `sum(gpuwd_node_cost_per_hour_dollars * on (instance) group_left ()
-		(count by (instance) (avg_over_time(DCGM_FI_DEV_GPU_UTIL[30m]) < ` + busyPercent + `) / count by (instance) (DCGM_FI_DEV_GPU_UTIL)))`},
+		(count by (instance) (avg_over_time(DCGM_FI_DEV_GPU_UTIL[30m]) < ` + busyPercent + `) / count by (instance) (DCGM_FI_DEV_GPU_UTIL)))`, true},
 }
 
 func (p *Page) serve(c echo.Context) error {
@@ -83,6 +85,18 @@ func (p *Page) tiles(ctx context.Context, now time.Time) []tile {
 			defer wg.Done()
 			out[i].Value, out[i].OK, out[i].Err = query.Number(ctx, p.Query, t.expr, now)
 		}()
+		if !t.trend {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// A failed trend only leaves the tile without its line.
+			m, err := p.Query.Range(ctx, t.expr, now.Add(-time.Hour), now, time.Minute)
+			if err == nil && len(m) == 1 {
+				out[i].Trend = chart.FromMatrix(m, nil)[0].Points
+			}
+		}()
 	}
 	wg.Wait()
 	return out
@@ -98,4 +112,5 @@ type tile struct {
 	Value           float64
 	OK              bool // false: no data
 	Err             error
+	Trend           []chart.Point // the last hour, a point a minute
 }

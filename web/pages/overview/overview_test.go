@@ -30,8 +30,16 @@ func (f fakeEngine) Instant(_ context.Context, expr string, t time.Time) (promql
 	return nil, nil
 }
 
-func (fakeEngine) Range(context.Context, string, time.Time, time.Time, time.Duration) (promql.Matrix, error) {
-	return nil, nil
+// Range has an hour of history for fleet utilisation only.
+func (fakeEngine) Range(_ context.Context, expr string, start, end time.Time, step time.Duration) (promql.Matrix, error) {
+	if expr != `avg(DCGM_FI_DEV_GPU_UTIL)` {
+		return nil, nil
+	}
+	s := promql.Series{Metric: labels.EmptyLabels()}
+	for t := start; !t.After(end); t = t.Add(step) {
+		s.Floats = append(s.Floats, promql.FPoint{T: t.UnixMilli(), F: 60})
+	}
+	return promql.Matrix{s}, nil
 }
 
 type firing []Alert
@@ -72,6 +80,12 @@ func TestOverviewShowsTheFleetAndAFailedTileSaysWhy(t *testing.T) {
 		if got := value(id); got != want {
 			t.Errorf("tile %s = %q, want %q", id, got, want)
 		}
+	}
+	if doc.Find(`[data-testid=fleet-util] svg[data-testid=sparkline]`).Length() != 1 {
+		t.Error("fleet utilisation has no trend line")
+	}
+	if doc.Find(`[data-testid=nodes-up] svg`).Length() != 0 {
+		t.Error("a tile without history draws a trend")
 	}
 	power := doc.Find(`[data-testid=fleet-power]`)
 	if !strings.Contains(power.Find(`[data-testid=panel-error]`).Text(), "query timed out") {
