@@ -57,7 +57,7 @@ cat <<MSG
 
 gpu-watchdog demo: the aggregator and ${#nodes[@]} simulated GPU nodes are running.
 
-  aggregator       http://$LISTEN/            (API index; history in demo-data/gpuwd)
+  dashboard        http://$LISTEN/            (overview, GPU wall, nodes, Slurm, alerts, targets; APIs at /api)
 $(for n in "${nodes[@]}"; do IFS=: read -r host spec port <<<"$n"; printf '  %-16s %-8s http://127.0.0.1:%s/metrics\n' "$host" "$spec" "$port"; done)
 
 The agents registered themselves; the first scrapes land within 15 s. Ask the fleet:
