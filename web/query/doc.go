@@ -6,6 +6,7 @@ package query
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/prometheus/prometheus/promql"
@@ -25,4 +26,29 @@ func Number(ctx context.Context, e Engine, expr string, t time.Time) (v float64,
 		return 0, false, err
 	}
 	return vec[0].F, true, nil
+}
+
+// Instants runs named instant queries concurrently: a page's panels at
+// once. A failed query's error is in errs under its name; the others'
+// results are in res.
+func Instants(ctx context.Context, e Engine, queries map[string]string, t time.Time) (res map[string]promql.Vector, errs map[string]error) {
+	res, errs = map[string]promql.Vector{}, map[string]error{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for name, expr := range queries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := e.Instant(ctx, expr, t)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs[name] = err
+				return
+			}
+			res[name] = v
+		}()
+	}
+	wg.Wait()
+	return res, errs
 }

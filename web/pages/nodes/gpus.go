@@ -3,7 +3,6 @@ package nodes
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/prometheus/prometheus/promql"
@@ -64,25 +63,7 @@ type key struct{ instance, gpu string }
 // succeed; a failed other one leaves its field empty and is returned in
 // errs, by name.
 func load(ctx context.Context, e query.Engine, now time.Time) ([]GPU, map[string]error, error) {
-	results := map[string]promql.Vector{}
-	errs := map[string]error{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for name, expr := range gpuQueries {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			v, err := e.Instant(ctx, expr, now)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs[name] = err
-				return
-			}
-			results[name] = v
-		}()
-	}
-	wg.Wait()
+	results, errs := query.Instants(ctx, e, gpuQueries, now)
 	if err := errs["info"]; err != nil {
 		return nil, errs, fmt.Errorf("GPU inventory: %w", err)
 	}

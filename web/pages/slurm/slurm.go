@@ -2,11 +2,9 @@ package slurm
 
 import (
 	"cmp"
-	"context"
 	"net/http"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -46,33 +44,12 @@ func (p *Page) serve(c echo.Context) error {
 	if p.Now != nil {
 		now = p.Now()
 	}
-	res, errs := run(c.Request().Context(), p.Query, now)
+	res, errs := query.Instants(c.Request().Context(), p.Query, queries, now)
 	v := view{Errs: errs}
 	v.Partitions = partitions(res)
 	v.Nodes = nodes(res["nodes"])
 	v.Pending, v.Running = jobs(res)
 	return ui.Render(c, http.StatusOK, page(ui.Head{Title: "Slurm", Path: "/slurm", Version: p.Version}, v))
-}
-
-func run(ctx context.Context, e query.Engine, now time.Time) (map[string]promql.Vector, map[string]error) {
-	res, errs := map[string]promql.Vector{}, map[string]error{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for name, expr := range queries {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			v, err := e.Instant(ctx, expr, now)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs[name] = err
-			}
-			res[name] = v
-		}()
-	}
-	wg.Wait()
-	return res, errs
 }
 
 // Partition is one row of the partitions table.
