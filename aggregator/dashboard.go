@@ -21,6 +21,7 @@ func (s *Server) registerDashboard(mux *http.ServeMux) {
 		Alerting: dashAlerting{s.alerts},
 		Targets:  dashTargets{s.scrape},
 		Version:  s.opts.Version,
+		Refresh:  s.opts.DashboardRefresh,
 		Logger:   s.log.With("component", "web"),
 	})
 	for _, route := range web.Routes {

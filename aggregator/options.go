@@ -27,6 +27,9 @@ type Options struct {
 	// EnableLifecycle serves POST /-/reload, as Prometheus'
 	// --web.enable-lifecycle: off, since it needs no login.
 	EnableLifecycle bool
+	// DashboardRefresh is how often dashboard pages update themselves in
+	// the browser; 0 turns it off.
+	DashboardRefresh time.Duration
 	// ExternalURL is how people reach this server (behind a proxy, say):
 	// notifications link to its pages.
 	ExternalURL string
@@ -37,11 +40,12 @@ type Options struct {
 // DefaultOptions are the documented defaults.
 func DefaultOptions() Options {
 	return Options{
-		Listen:          ":8080",
-		DataDir:         "data",
-		QueryTimeout:    2 * time.Minute,
-		QueryMaxSamples: 50_000_000,
-		SelfScrape:      true,
+		Listen:           ":8080",
+		DataDir:          "data",
+		QueryTimeout:     2 * time.Minute,
+		QueryMaxSamples:  50_000_000,
+		SelfScrape:       true,
+		DashboardRefresh: 15 * time.Second,
 	}
 }
 
@@ -57,6 +61,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.QueryMaxSamples, "query-max-samples", o.QueryMaxSamples, "most samples a query may load")
 	fs.StringVar(&o.ExternalURL, "external-url", o.ExternalURL, "URL under which people reach this server, for links in notifications (default: http://<hostname>:<port>)")
 	fs.BoolVar(&o.EnableLifecycle, "enable-lifecycle", o.EnableLifecycle, "serve POST /-/reload (reload the config, rules and routing, like SIGHUP); it needs no login, so only where the API is private")
+	fs.DurationVar(&o.DashboardRefresh, "dashboard-refresh", o.DashboardRefresh, "how often dashboard pages update themselves in the browser (0: never)")
 	fs.BoolVar(&o.SelfScrape, "self-scrape", o.SelfScrape, "store the aggregator's own metrics as job \"gpuwd\"")
 }
 

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -26,7 +27,10 @@ type Options struct {
 	Alerting alertspage.Source
 	Targets  targets.Source
 	Version  string
-	Logger   *slog.Logger // nil: discard
+	// Refresh is how often pages update themselves in the browser
+	// (fetching the page again, no reload); 0 turns it off.
+	Refresh time.Duration
+	Logger  *slog.Logger // nil: discard
 }
 
 // New returns the dashboard's handler: its pages and /static/.
@@ -52,6 +56,12 @@ func New(o Options) *echo.Echo {
 		return err
 	}}))
 	e.Use(securityHeaders)
+	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			c.SetRequest(c.Request().WithContext(ui.WithRefresh(c.Request().Context(), o.Refresh)))
+			return next(c)
+		}
+	})
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024}))
 
 	static := http.StripPrefix("/static/", http.FileServerFS(assets.FS))

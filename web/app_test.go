@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gpu-watchdog/gpu-watchdog/web/pages/targets"
 	"github.com/gpu-watchdog/gpu-watchdog/web/ui"
@@ -76,5 +77,19 @@ func TestUnknownPathIsAPlainNotFound(t *testing.T) {
 	rec := serve(t, "/static/nope.css")
 	if rec.Code != http.StatusNotFound {
 		t.Errorf("missing asset: %d", rec.Code)
+	}
+}
+
+func TestPagesCarryTheRefreshIntervalAndTheScript(t *testing.T) {
+	req := httptest.NewRequest(http.MethodGet, "/targets", nil)
+	rec := httptest.NewRecorder()
+	New(Options{Targets: noTargets{}, Refresh: 15 * time.Second}).ServeHTTP(rec, req)
+	body := rec.Body.String()
+	if !strings.Contains(body, `<meta name="gpuwd-refresh" content="15">`) || !strings.Contains(body, `<main data-live>`) {
+		t.Error("the page does not tell the script how often to refresh, or what")
+	}
+	script := serve(t, ui.AssetPath("live.js"))
+	if script.Code != 200 || !strings.Contains(script.Body.String(), "main[data-live]") {
+		t.Errorf("live.js: %d", script.Code)
 	}
 }

@@ -14,13 +14,15 @@ import (
 // 8-GPU agents and looks at every page in headless Chromium: the GPU wall
 // counts 16 tiles, an overheated GPU shows as unhealthy and its alert as
 // firing, the pages render with JavaScript off, and nothing logs a console
-// error. Screenshots of each page are saved as test artefacts.
+// error, a hot GPU appears on an open page without a reload, and
+// screenshots of each page are saved as test artefacts.
 func TestDashboardInARealBrowser(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "gpuwd.yml")
 	os.WriteFile(filepath.Join(dir, "rules.yml"), []byte(hotRule), 0o600)
 	os.WriteFile(cfg, []byte("global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}\nrule_files: [rules.yml]\n"), 0o600)
-	srv := launch(t, gpuwdBin, "serve", "--listen", "127.0.0.1:0", "--config", cfg, "--data-dir", filepath.Join(dir, "data"), "--token", "ui-token")
+	srv := launch(t, gpuwdBin, "serve", "--listen", "127.0.0.1:0", "--config", cfg, "--data-dir", filepath.Join(dir, "data"), "--token", "ui-token",
+		"--dashboard-refresh", "1s")
 	base := "http://" + srv.addr
 	var agents []*proc
 	for i, spec := range []string{"h100x8", "a100x8"} {
@@ -78,6 +80,20 @@ func TestDashboardInARealBrowser(t *testing.T) {
 	for _, p := range []string{"/", "/nodes", "/nodes/node-a100?range=6h", "/alerts", "/targets", "/slurm"} {
 		b.Open(t, base+p).NoConsoleErrors()
 	}
+
+	// Live refresh: a GPU overheats while the wall is open; the tile turns
+	// unhealthy without the page being reloaded (a mark left on window
+	// survives).
+	live := b.Open(t, base+"/nodes")
+	live.Eval(`window.stayed = 42`, nil)
+	post(t, "http://"+agents[1].addr+"/debug/sim/heat?gpu=2&celsius=97")
+	live.WaitText(`[data-node="node-a100"][data-gpu="2"] `+webtest.TestID("gpu-why"), "hot")
+	var stayed int
+	live.Eval(`window.stayed || 0`, &stayed)
+	if stayed != 42 {
+		t.Error("the page was reloaded instead of refreshed in place")
+	}
+	live.NoConsoleErrors()
 
 	// Without JavaScript every page still renders: it is all server-side.
 	nojs := b.OpenNoJS(t, base+"/nodes")
