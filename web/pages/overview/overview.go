@@ -44,13 +44,16 @@ const busyPercent = "5"
 // The tiles, in the order shown: what each says and its query.
 var tiles = []struct {
 	id, label, unit, expr string
-	trend                 bool // draw the last hour under the number
+	// trend draws the last hour under the number. Only for cheap
+	// queries: a windowed one (avg_over_time) re-evaluated at every
+	// minute of the hour over a whole fleet would triple the page's time.
+	trend bool
 }{
 	{"nodes-up", "Nodes up", "", `count(up{job=~"gpuwd-agent.*"} == 1)`, false},
 	{"nodes-down", "Nodes down", "", `count(up{job=~"gpuwd-agent.*"} == 0)`, false},
 	{"gpus-total", "GPUs", "", `count(gpuwd_gpu_info)`, false},
 	{"gpus-allocated", "Allocated to Slurm jobs", "", `count(gpuwd_gpu_allocated == 1)`, false},
-	{"gpus-busy", "Busy (≥ " + busyPercent + "% over 5 min)", "", `count(avg_over_time(DCGM_FI_DEV_GPU_UTIL[5m]) >= ` + busyPercent + `)`, true},
+	{"gpus-busy", "Busy (≥ " + busyPercent + "% over 5 min)", "", `count(avg_over_time(DCGM_FI_DEV_GPU_UTIL[5m]) >= ` + busyPercent + `)`, false},
 	{"gpus-idle", "Idle", "", `count(avg_over_time(DCGM_FI_DEV_GPU_UTIL[5m]) < ` + busyPercent + `)`, false},
 	{"fleet-util", "Fleet utilisation", "%", `avg(DCGM_FI_DEV_GPU_UTIL)`, true},
 	{"fleet-memory", "GPU memory used", "%", `100 * sum(DCGM_FI_DEV_FB_USED) / sum(DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE)`, false},
@@ -59,7 +62,7 @@ var tiles = []struct {
 	// Each pod's price spread over its GPUs, summed over the idle ones
 	// (30 minutes under the threshold, as GPUIdleCost).
 	{"idle-cost-hour", "Spent on idle GPUs per hour", "$", `sum(gpuwd_node_cost_per_hour_dollars * on (instance) group_left ()
-		(count by (instance) (avg_over_time(DCGM_FI_DEV_GPU_UTIL[30m]) < ` + busyPercent + `) / count by (instance) (DCGM_FI_DEV_GPU_UTIL)))`, true},
+		(count by (instance) (avg_over_time(DCGM_FI_DEV_GPU_UTIL[30m]) < ` + busyPercent + `) / count by (instance) (DCGM_FI_DEV_GPU_UTIL)))`, false},
 }
 
 func (p *Page) serve(c echo.Context) error {
