@@ -79,6 +79,9 @@ bench:
 	@# Alerts: the default rule pack over 1,000 8-GPU nodes; a GPU passing a threshold until the webhook arrives.
 	$(GO) test -run '^$$' -bench BenchmarkRulePack -benchtime 5x -count 3 -timeout 30m ./aggregator/
 	$(AGENT_ENV) $(GO) test -run '^$$' -bench BenchmarkAlertLatency -benchtime 16x -count 1 ./cmd/gpuwd/
+	@# Dashboard: page render time and size over 100 8-GPU nodes with 24 h of history; SVG charts.
+	$(GO) test -run '^$$' -bench BenchmarkDashboard -benchtime 40x -timeout 30m ./aggregator/
+	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./web/chart/
 
 clean:
 	rm -rf $(BIN)
