@@ -45,14 +45,9 @@ func (l ruleLister) RuleGroups() []api.RuleGroup {
 }
 
 func apiRule(r rules.Rule) api.Rule {
-	last, took, err := rules.Health(r)
-	out := api.Rule{Name: r.Name(), Query: r.Query(), Labels: r.Labels().Map(), EvaluationTime: took, LastEvaluation: last, Health: "ok"}
-	switch {
-	case last.IsZero():
-		out.Health = "unknown"
-	case err != nil:
-		out.Health, out.LastError = "err", err.Error()
-	}
+	last, took, _ := rules.Health(r)
+	out := api.Rule{Name: r.Name(), Query: r.Query(), Labels: r.Labels().Map(), EvaluationTime: took, LastEvaluation: last}
+	out.Health, out.LastError = rules.HealthStatus(r)
 	ar, ok := r.(*rules.AlertingRule)
 	if !ok {
 		return out

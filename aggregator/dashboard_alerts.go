@@ -40,15 +40,10 @@ func (d dashAlerting) Rules() []alertspage.Rule {
 	var out []alertspage.Rule
 	for _, g := range d.a.rules.Groups() {
 		for _, r := range g.Rules() {
-			last, took, err := rules.Health(r)
+			last, took, _ := rules.Health(r)
 			pr := alertspage.Rule{Group: g.Name(), File: g.File(), Name: r.Name(), Query: r.Query(),
-				LastEvaluation: last, EvaluationTime: took, Health: "ok"}
-			switch {
-			case last.IsZero():
-				pr.Health = "unknown"
-			case err != nil:
-				pr.Health, pr.LastError = "err", err.Error()
-			}
+				LastEvaluation: last, EvaluationTime: took}
+			pr.Health, pr.LastError = rules.HealthStatus(r)
 			if ar, ok := r.(*rules.AlertingRule); ok {
 				pr.Alerting, pr.For, pr.State = true, ar.For(), ar.State().String()
 			}

@@ -174,3 +174,17 @@ func Health(rule Rule) (last time.Time, took time.Duration, err error) {
 	h := rule.lastHealth().get()
 	return h.lastEval, h.took, h.err
 }
+
+// HealthStatus is a rule's health in the words of Prometheus' API:
+// "unknown" before its first evaluation, "err" with the error's text after
+// a failed one, else "ok".
+func HealthStatus(rule Rule) (status, lastError string) {
+	last, _, err := Health(rule)
+	switch {
+	case last.IsZero():
+		return "unknown", ""
+	case err != nil:
+		return "err", err.Error()
+	}
+	return "ok", ""
+}
