@@ -16,13 +16,17 @@ import (
 // registerDashboard mounts the dashboard's pages on mux.
 func (s *Server) registerDashboard(mux *http.ServeMux) {
 	dash := web.New(web.Options{
-		Query:    engineQuery{engine: s.engine, store: s.store, timeout: s.opts.QueryTimeout},
-		Alerts:   dashAlerts{s.alerts.rules},
-		Alerting: dashAlerting{s.alerts},
-		Targets:  dashTargets{s.scrape},
-		Version:  s.opts.Version,
-		Refresh:  s.opts.DashboardRefresh,
-		Logger:   s.log.With("component", "web"),
+		Query:         engineQuery{engine: s.engine, store: s.store, timeout: s.opts.QueryTimeout},
+		Alerts:        dashAlerts{s.alerts.rules},
+		Alerting:      dashAlerting{s.alerts},
+		AlertActions:  dashActions{s},
+		Targets:       dashTargets{s.scrape},
+		Auth:          s.auth,
+		Audit:         s.audit,
+		SecureCookies: s.secureCookies(),
+		Version:       s.opts.Version,
+		Refresh:       s.opts.DashboardRefresh,
+		Logger:        s.log.With("component", "web"),
 	})
 	for _, route := range web.Routes {
 		mux.Handle(route, dash)

@@ -3,6 +3,8 @@ package aggregator
 import (
 	"cmp"
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/gpu-watchdog/gpu-watchdog/alerts/rules"
 	"github.com/gpu-watchdog/gpu-watchdog/alerts/silence"
 	alertspage "github.com/gpu-watchdog/gpu-watchdog/web/pages/alerts"
+	"github.com/gpu-watchdog/gpu-watchdog/web/ui"
 )
 
 // dashAlerting shows alerting's state to the dashboard's Alerts page.
@@ -87,3 +90,32 @@ func (d dashAlerting) Notifications(ctx context.Context, limit int) ([]alertspag
 	}
 	return out, nil
 }
+
+// dashActions carries out what admins do on the Alerts page.
+type dashActions struct{ s *Server }
+
+func (d dashActions) AddSilence(ctx context.Context, matchers []string, dur time.Duration, author, comment string) (string, error) {
+	ms, err := silence.ParseArgs(matchers)
+	if err != nil {
+		return "", ui.Input(err)
+	}
+	sil, err := silence.New(ms, time.Time{}, dur, author, comment)
+	if err != nil {
+		return "", ui.Input(err)
+	}
+	id, err := d.s.alerts.silences.Set(ctx, sil)
+	if ie := (*silence.InvalidError)(nil); errors.As(err, &ie) {
+		return "", ui.Input(err)
+	}
+	return id, err
+}
+
+func (d dashActions) ExpireSilence(ctx context.Context, id string) error {
+	err := d.s.alerts.silences.Expire(ctx, id)
+	if errors.Is(err, silence.ErrNotFound) {
+		return ui.Input(fmt.Errorf("silence %s: %w", id, err))
+	}
+	return err
+}
+
+func (d dashActions) Reload(context.Context) error { return d.s.Reload() }

@@ -30,6 +30,9 @@ type Options struct {
 	// DashboardRefresh is how often dashboard pages update themselves in
 	// the browser; 0 turns it off.
 	DashboardRefresh time.Duration
+	// PublicDashboard serves the dashboard's read-only pages without a
+	// login (the config's dashboard.public does too).
+	PublicDashboard bool
 	// ExternalURL is how people reach this server (behind a proxy, say):
 	// notifications link to its pages.
 	ExternalURL string
@@ -61,6 +64,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.QueryMaxSamples, "query-max-samples", o.QueryMaxSamples, "most samples a query may load")
 	fs.StringVar(&o.ExternalURL, "external-url", o.ExternalURL, "URL under which people reach this server, for links in notifications (default: http://<hostname>:<port>)")
 	fs.BoolVar(&o.EnableLifecycle, "enable-lifecycle", o.EnableLifecycle, "serve POST /-/reload (reload the config, rules and routing, like SIGHUP); it needs no login, so only where the API is private")
+	fs.BoolVar(&o.PublicDashboard, "public-dashboard", o.PublicDashboard, "serve the dashboard's read-only pages without a login (actions still need an admin)")
 	fs.DurationVar(&o.DashboardRefresh, "dashboard-refresh", o.DashboardRefresh, "how often dashboard pages update themselves in the browser (0: never)")
 	fs.BoolVar(&o.SelfScrape, "self-scrape", o.SelfScrape, "store the aggregator's own metrics as job \"gpuwd\"")
 }

@@ -24,6 +24,8 @@ import (
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/remotewrite"
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/scrape"
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/store"
+	"github.com/gpu-watchdog/gpu-watchdog/internal/audit"
+	"github.com/gpu-watchdog/gpu-watchdog/web/auth"
 )
 
 // Server is a running aggregator: store, discovery, scraper and HTTP API.
@@ -39,6 +41,8 @@ type Server struct {
 	engine *promql.Engine
 	remote []*remotewrite.Queue
 	alerts *alerting
+	auth   *auth.Auth
+	audit  *audit.Log
 
 	mu  sync.Mutex
 	cfg *config.Config // as loaded, before the built-in jobs
@@ -134,6 +138,13 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error
 		s.store.Close()
 		return nil, err
 	}
+	if err := s.openAuth(ctx, cfg); err != nil {
+		s.alerts.close()
+		s.closeRemote()
+		s.ln.Close()
+		s.store.Close()
+		return nil, err
+	}
 	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
 	return s, nil
 }
@@ -207,6 +218,9 @@ func loopbackAddr(a net.Addr) string {
 // Addr is the address the server listens on.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
+// DataDir is where the history, alert state and admin token live.
+func (s *Server) DataDir() string { return s.opts.DataDir }
+
 // Store gives tests and the dashboard the history.
 func (s *Server) Store() *store.Store { return s.store }
 
@@ -278,6 +292,9 @@ func (s *Server) Reload() error {
 	if err := s.alerts.reload(context.Background(), cfg); err != nil {
 		return err
 	}
+	if err := s.reconfigureAuth(cfg); err != nil {
+		return err
+	}
 	if err := s.scrape.ApplyConfig(full.ScrapeConfigs); err != nil {
 		return err
 	}
@@ -321,7 +338,8 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc("POST /-/reload", s.serveReload)
 	}
 	mux.HandleFunc("GET /api", s.serveIndex)
-	return mux
+	mux.HandleFunc("GET /api/v1/audit", s.serveAudit)
+	return s.guardAPI(mux)
 }
 
 // serveReload is POST /-/reload: 200 when the configuration was reloaded,

@@ -9,8 +9,12 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/gpu-watchdog/gpu-watchdog/internal/audit"
 	"github.com/gpu-watchdog/gpu-watchdog/web/assets"
+	"github.com/gpu-watchdog/gpu-watchdog/web/auth"
 	alertspage "github.com/gpu-watchdog/gpu-watchdog/web/pages/alerts"
+	auditpage "github.com/gpu-watchdog/gpu-watchdog/web/pages/audit"
+	"github.com/gpu-watchdog/gpu-watchdog/web/pages/login"
 	"github.com/gpu-watchdog/gpu-watchdog/web/pages/node"
 	"github.com/gpu-watchdog/gpu-watchdog/web/pages/nodes"
 	"github.com/gpu-watchdog/gpu-watchdog/web/pages/overview"
@@ -25,8 +29,18 @@ type Options struct {
 	Query    query.Engine
 	Alerts   overview.Alerts
 	Alerting alertspage.Source
-	Targets  targets.Source
-	Version  string
+	// AlertActions are what admins do on the Alerts page.
+	AlertActions alertspage.Actions
+	Targets      targets.Source
+	// Auth decides who may see pages and act; nil: every page is public
+	// and nothing can be changed.
+	Auth *auth.Auth
+	// Audit records every action; needed with Auth.
+	Audit   *audit.Log
+	Version string
+	// SecureCookies marks the CSRF cookie Secure (as Auth does its own):
+	// set when people reach the dashboard over HTTPS.
+	SecureCookies bool
 	// Refresh is how often pages update themselves in the browser
 	// (fetching the page again, no reload); 0 turns it off.
 	Refresh time.Duration
@@ -63,6 +77,20 @@ func New(o Options) *echo.Echo {
 		}
 	})
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024}))
+	if o.Auth != nil {
+		e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
+			Skipper:        func(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/static/") },
+			TokenLookup:    "form:_csrf,header:X-CSRF-Token",
+			CookieName:     "gpuwd_csrf",
+			CookiePath:     "/",
+			CookieHTTPOnly: true,
+			CookieSecure:   o.SecureCookies,
+			CookieSameSite: http.SameSiteStrictMode,
+		}))
+		e.Use(o.Auth.Middleware())
+		(&login.Page{Sessions: o.Auth, Audit: o.Audit, Version: o.Version}).Register(e)
+		(&auditpage.Page{Source: o.Audit, Version: o.Version}).Register(e)
+	}
 
 	static := http.StripPrefix("/static/", http.FileServerFS(assets.FS))
 	e.GET("/static/*", echo.WrapHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -80,14 +108,18 @@ func New(o Options) *echo.Echo {
 	(&nodes.Page{Query: o.Query, Version: o.Version}).Register(e)
 	(&node.Page{Query: o.Query, Version: o.Version}).Register(e)
 	(&slurmpage.Page{Query: o.Query, Version: o.Version}).Register(e)
-	(&alertspage.Page{Source: o.Alerting, Version: o.Version}).Register(e)
+	alerts := &alertspage.Page{Source: o.Alerting, Version: o.Version}
+	if o.Auth != nil && o.Audit != nil {
+		alerts.Actions, alerts.Audit = o.AlertActions, o.Audit
+	}
+	alerts.Register(e)
 	(&targets.Page{Source: o.Targets, Version: o.Version}).Register(e)
 	return e
 }
 
 // Routes are the net/http patterns of the dashboard's pages, for the
 // server that mounts it beside the API.
-var Routes = []string{"GET /{$}", "/nodes", "/nodes/", "/slurm", "/alerts", "/targets", "/static/"}
+var Routes = []string{"GET /{$}", "/nodes", "/nodes/", "/slurm", "/alerts", "/alerts/", "/targets", "/static/", "/login", "/logout", "/audit"}
 
 // securityHeaders: no framing, no sniffing, scripts and styles only from
 // here, no referrer leaving the site.

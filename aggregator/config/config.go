@@ -46,8 +46,9 @@ type Config struct {
 	ScrapeConfigs []ScrapeConfig `yaml:"scrape_configs"`
 	RemoteWrite   []RemoteWrite  `yaml:"remote_write"`
 	// RuleFiles are Prometheus rule files (globs), relative to this file.
-	RuleFiles []string `yaml:"rule_files"`
-	Alerting  Alerting `yaml:"alerting"`
+	RuleFiles []string  `yaml:"rule_files"`
+	Alerting  Alerting  `yaml:"alerting"`
+	Dashboard Dashboard `yaml:"dashboard"`
 }
 
 // Alerting is where alerts go.
@@ -234,6 +235,9 @@ func (c *Config) complete(dir string) error {
 	}
 	if err := c.Storage.complete(); err != nil {
 		return fmt.Errorf("storage: %w", err)
+	}
+	if err := c.Dashboard.complete(dir); err != nil {
+		return fmt.Errorf("dashboard: %w", err)
 	}
 	if err := c.Registration.complete(dir); err != nil {
 		return fmt.Errorf("registration: %w", err)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gpu-watchdog/gpu-watchdog/alerts/notify/chattest"
+	"github.com/gpu-watchdog/gpu-watchdog/internal/audit"
 	"github.com/gpu-watchdog/gpu-watchdog/internal/testenv"
 )
 
@@ -248,7 +249,15 @@ func TestSilenceCommands(t *testing.T) {
 	srv := launch(t, gpuwdBin, "serve", "--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"))
 	base := "http://" + srv.addr
 	var out, errOut strings.Builder
-	if code := run([]string{"silence", "add", "--server", base, "--comment", "fan swap", "--duration", "2h", "GPUOverheating", `instance=~"node-1.*"`}, &out, &errOut); code != 0 {
+	add := []string{"silence", "add", "--server", base, "--comment", "fan swap", "--duration", "2h", "GPUOverheating", `instance=~"node-1.*"`}
+	if code := run(add, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "401") || !strings.Contains(errOut.String(), "Authorization: Bearer") {
+		t.Fatalf("silence add without the admin token: exit %d: %s", code, errOut.String())
+	}
+	// gpuwd serve made the token, as no admin is configured.
+	tokenFile := filepath.Join(dir, "data", "admin-token")
+	add = append(add[:2], append([]string{"--admin-token-file", tokenFile}, add[2:]...)...)
+	errOut.Reset()
+	if code := run(add, &out, &errOut); code != 0 {
 		t.Fatalf("silence add: exit %d: %s", code, errOut.String())
 	}
 	id := strings.TrimSpace(out.String())
@@ -260,8 +269,16 @@ func TestSilenceCommands(t *testing.T) {
 	if code := run([]string{"silence", "add", "--server", base, "GPUOverheating"}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "--comment is required") {
 		t.Errorf("silence add without a comment: exit %d: %s", code, errOut.String())
 	}
+	t.Setenv("GPUWD_ADMIN_TOKEN", readFile(t, tokenFile))
 	if code := run([]string{"silence", "expire", "--server", base, id}, &out, &errOut); code != 0 {
 		t.Fatalf("silence expire: exit %d: %s", code, errOut.String())
+	}
+	// Both actions are in the audit log, as the admin token's.
+	var log struct{ Data []audit.Entry }
+	getJSONAuth(t, base+"/api/v1/audit", strings.TrimSpace(readFile(t, tokenFile)), &log)
+	if len(log.Data) != 2 || log.Data[0].Action != "silence.expire" || log.Data[0].Target != id || log.Data[1].Action != "silence.create" ||
+		!strings.Contains(log.Data[1].Detail, "fan swap") || log.Data[1].User != "token" || log.Data[1].Result != "ok" {
+		t.Errorf("audit log: %+v", log.Data)
 	}
 	out.Reset()
 	run([]string{"silence", "query", "--server", base}, &out, &errOut)
@@ -272,5 +289,33 @@ func TestSilenceCommands(t *testing.T) {
 	run([]string{"silence", "query", "--server", base, "--expired"}, &out, &errOut)
 	if !strings.Contains(out.String(), id) {
 		t.Errorf("expired silence not listed with --expired:\n%s", out.String())
+	}
+}
+
+func readFile(t testing.TB, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// getJSONAuth GETs url with the admin token and decodes the answer.
+func getJSONAuth(t testing.TB, url, token string, v any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("GET %s: %s: %s", url, resp.Status, b)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatal(err)
 	}
 }

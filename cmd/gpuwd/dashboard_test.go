@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/gpu-watchdog/gpu-watchdog/web/webtest"
 )
 
@@ -14,15 +16,18 @@ import (
 // 8-GPU agents and looks at every page in headless Chromium: the GPU wall
 // counts 16 tiles, an overheated GPU shows as unhealthy and its alert as
 // firing, the pages render with JavaScript off, and nothing logs a console
-// error, a hot GPU appears on an open page without a reload, and
-// screenshots of each page are saved as test artefacts.
+// error, a hot GPU appears on an open page without a reload, an admin
+// logs in and silences the alert from its row, and screenshots of each page
+// are saved as test artefacts.
 func TestDashboardInARealBrowser(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "gpuwd.yml")
 	os.WriteFile(filepath.Join(dir, "rules.yml"), []byte(hotRule), 0o600)
-	os.WriteFile(cfg, []byte("global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}\nrule_files: [rules.yml]\n"), 0o600)
+	hash, _ := bcrypt.GenerateFromPassword([]byte("correct horse"), bcrypt.MinCost)
+	os.WriteFile(cfg, []byte("global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}\nrule_files: [rules.yml]\n"+
+		"dashboard: {admins: [{username: alice, password_hash: '"+string(hash)+"'}]}\n"), 0o600)
 	srv := launch(t, gpuwdBin, "serve", "--listen", "127.0.0.1:0", "--config", cfg, "--data-dir", filepath.Join(dir, "data"), "--token", "ui-token",
-		"--dashboard-refresh", "1s")
+		"--dashboard-refresh", "1s", "--public-dashboard")
 	base := "http://" + srv.addr
 	var agents []*proc
 	for i, spec := range []string{"h100x8", "a100x8"} {
@@ -95,6 +100,8 @@ func TestDashboardInARealBrowser(t *testing.T) {
 	}
 	live.NoConsoleErrors()
 
+	loginAndSilence(t, b, base)
+
 	// Without JavaScript every page still renders: it is all server-side.
 	nojs := b.OpenNoJS(t, base+"/nodes")
 	if n := nojs.Count(webtest.TestID("gpu-tile")); n != 16 {
@@ -114,4 +121,52 @@ func waitReload(t *testing.T, p *webtest.Page, ok func() bool) {
 		time.Sleep(250 * time.Millisecond)
 		p.Navigate(p.URL())
 	}
+}
+
+// loginAndSilence logs in as an admin, silences the firing alert from its
+// row on the Alerts page, finds it in the audit log, expires it and logs
+// out, all in one tab as a person would.
+func loginAndSilence(t *testing.T, b *webtest.Browser, base string) {
+	p := b.Open(t, base+"/alerts")
+	if p.Count(webtest.TestID("silence-alert")) != 0 {
+		t.Fatal("a visitor who has not logged in sees the Silence button")
+	}
+	p.ClickAndWait(webtest.TestID("login-link"))
+	p.Fill(`input[name=username]`, "alice")
+	p.Fill(`input[name=password]`, "correct horse")
+	p.Submit(webtest.TestID("login-form"))
+	if !strings.HasSuffix(p.URL(), "/alerts") || p.Text(webtest.TestID("user")) != "alice" {
+		t.Fatalf("after logging in: at %s as %q", p.URL(), p.Text(webtest.TestID("user")))
+	}
+	p.ClickAndWait(webtest.TestID("silence-alert"))
+	if m := p.Value(webtest.TestID("matchers")); !strings.Contains(m, `alertname="GPUOverheating"`) || !strings.Contains(m, `hostname="node-h100"`) {
+		t.Errorf("the silence form is not filled from the alert: %q", m)
+	}
+	p.Fill(webtest.TestID("comment"), "fan swap on node-h100")
+	p.Screenshot("silence-form")
+	p.Submit(webtest.TestID("silence-form"))
+	if p.Text(webtest.TestID("notice")) != "Silence created." {
+		t.Fatalf("after creating the silence: %d %q", p.Status(), p.Text("main"))
+	}
+	if row := p.Text(`[data-testid=silence][data-state=active]`); !strings.Contains(row, "fan swap on node-h100") || !strings.Contains(row, "alice") {
+		t.Errorf("the silence row: %q", row)
+	}
+	p.Screenshot("alerts-silenced")
+
+	p.Navigate(base + "/audit")
+	if got := p.Texts(`[data-testid=audit-entry] td:nth-child(4)`); strings.Join(got, ",") != "silence.create,login" {
+		t.Errorf("audit log actions, newest first: %q", got)
+	}
+	p.Screenshot("audit")
+	p.Navigate(base + "/alerts")
+	p.Submit(webtest.TestID("expire-silence"))
+	if p.Text(webtest.TestID("notice")) != "Silence expired." || p.Count(`[data-testid=silence][data-state=active]`) != 0 {
+		t.Errorf("after expiring: %q", p.Text(webtest.TestID("notice")))
+	}
+	p.Submit(`form[action="/logout"]`)
+	p.Navigate(base + "/alerts")
+	if p.Count(webtest.TestID("login-link")) != 1 || p.Count(webtest.TestID("expire-silence")) != 0 {
+		t.Error("after logging out the page still shows the admin's buttons")
+	}
+	p.NoConsoleErrors()
 }

@@ -29,6 +29,7 @@ Commands:
   gpuwd rules test FILE...   run rule unit tests (like promtool test rules)
   gpuwd alerting check FILE  validate an Alertmanager configuration (like amtool check-config)
   gpuwd silence add|query|expire   silence alerts on a running gpuwd serve
+  gpuwd hash-password        bcrypt a dashboard admin's password read from stdin
   gpuwd version              print the version
 
 Run "gpuwd COMMAND -h" for a command's flags; every flag can also be set
@@ -51,6 +52,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return alertingCmd(args[1:], stdout, stderr)
 	case "silence":
 		return silenceCmd(args[1:], stdout, stderr)
+	case "hash-password":
+		return hashPassword(args[1:], os.Stdin, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "gpuwd %s (%s)\n", version, revision)
 		return 0

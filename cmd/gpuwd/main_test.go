@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/gpu-watchdog/gpu-watchdog/web/auth"
 )
 
 func TestCommands(t *testing.T) {
@@ -22,5 +24,13 @@ func TestCommands(t *testing.T) {
 	errOut.Reset()
 	if code := run([]string{"serve", "--token", "a", "--token-file", "b", "--data-dir", t.TempDir()}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "both set") {
 		t.Errorf("serve with --token and --token-file: exit %d, %q", code, errOut.String())
+	}
+	errOut.Reset()
+	out.Reset()
+	if code := hashPassword(nil, strings.NewReader("correct horse\n"), &out, &errOut); code != 0 || auth.CheckHash(strings.TrimSpace(out.String())) != nil {
+		t.Errorf("hash-password: exit %d, %q %q", code, out.String(), errOut.String())
+	}
+	if code := hashPassword(nil, strings.NewReader("short\n"), &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "shorter than 8") {
+		t.Errorf("hash-password of a short password: exit %d, %q", code, errOut.String())
 	}
 }

@@ -6,6 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/gpu-watchdog/gpu-watchdog/alerts/route"
@@ -18,8 +21,12 @@ const silenceUsage = `Usage:
   gpuwd silence expire [flags] ID...
 
 The first matcher may be a bare alert name. Flags: --server (default
-http://127.0.0.1:8080); add: --duration (1h), --comment, --author, --start.
-amtool works too: amtool --alertmanager.url=http://gpuwd:8080 silence ...
+http://127.0.0.1:8080), --admin-token-file (adding and expiring need an
+admin: the token from that file, or from $GPUWD_ADMIN_TOKEN; gpuwd serve
+makes DATA_DIR/admin-token when no admin is configured); add: --duration
+(1h), --comment, --author, --start.
+amtool works too, with the token in an --http.config.file
+(authorization: {credentials_file: ...}).
 `
 
 // silenceCmd is `gpuwd silence`: silences through a running gpuwd serve.
@@ -31,6 +38,7 @@ func silenceCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("silence "+args[0], flag.ContinueOnError)
 	server := fs.String("server", "http://127.0.0.1:8080", "URL of gpuwd serve")
 	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
+	tokenFile := fs.String("admin-token-file", "", "file holding the admin token (default: $GPUWD_ADMIN_TOKEN)")
 	var duration *time.Duration
 	var comment, author, start, output *string
 	var expired *bool
@@ -56,11 +64,15 @@ func silenceCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	c := silence.NewClient(*server, nil)
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "gpuwd silence %s: %v\n", args[0], err)
 		return 1
 	}
+	token, err := adminToken(*tokenFile)
+	if err != nil {
+		return fail(err)
+	}
+	c := silence.NewClient(*server, &http.Client{Transport: bearer{token: token, next: http.DefaultTransport}})
 	switch args[0] {
 	case "add":
 		ms, err := silence.ParseArgs(fs.Args())
@@ -132,4 +144,31 @@ func alertingCmd(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// adminToken reads the admin token from file, else $GPUWD_ADMIN_TOKEN.
+func adminToken(file string) (string, error) {
+	if file == "" {
+		return strings.TrimSpace(os.Getenv("GPUWD_ADMIN_TOKEN")), nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("--admin-token-file: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// bearer sends the admin token with every request.
+type bearer struct {
+	token string
+	next  http.RoundTripper
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	if b.token == "" {
+		return b.next.RoundTrip(r)
+	}
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return b.next.RoundTrip(r)
 }

@@ -5,8 +5,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"github.com/gpu-watchdog/gpu-watchdog/web/auth"
 	"github.com/gpu-watchdog/gpu-watchdog/web/ui"
 )
 
@@ -61,18 +63,33 @@ type Source interface {
 	Notifications(ctx context.Context, limit int) ([]Notification, error)
 }
 
-// Page serves /alerts.
+// Page serves /alerts and, with Actions, what admins do there.
 type Page struct {
-	Source  Source
+	Source Source
+	// Actions and Audit: nil makes the page read-only.
+	Actions Actions
+	Audit   auth.Auditor
 	Version string
 }
 
-// Register adds the page's route.
-func (p *Page) Register(e *echo.Echo) { e.GET("/alerts", p.serve) }
+// Register adds the page's routes.
+func (p *Page) Register(e *echo.Echo) {
+	e.GET("/alerts", p.serve)
+	if p.Actions != nil && p.Audit != nil {
+		p.registerActions(e)
+	}
+}
 
 func (p *Page) serve(c echo.Context) error {
-	v := view{Alerts: p.Source.Alerts(), Rules: p.Source.Rules(), Silences: p.Source.Silences(), Rule: c.QueryParam("rule")}
+	return ui.Render(c, http.StatusOK, p.render(c, view{Notice: notices[c.QueryParam("done")]}))
+}
+
+// render fills v with alerting's state: the page around a notice or a
+// failure.
+func (p *Page) render(c echo.Context, v view) templ.Component {
+	v.Alerts, v.Rules, v.Silences, v.Rule = p.Source.Alerts(), p.Source.Rules(), p.Source.Silences(), c.QueryParam("rule")
 	v.Notifications, v.NotifyErr = p.Source.Notifications(c.Request().Context(), 50)
+	v.CanAct = p.Actions != nil && ui.Admin(c.Request().Context())
 	for _, a := range v.Alerts {
 		if a.State == "firing" {
 			v.Firing++
@@ -80,7 +97,7 @@ func (p *Page) serve(c echo.Context) error {
 			v.Pending++
 		}
 	}
-	return ui.Render(c, http.StatusOK, page(ui.Head{Title: "Alerts", Path: "/alerts", Version: p.Version}, v))
+	return page(p.head("Alerts"), v)
 }
 
 type view struct {
@@ -91,4 +108,8 @@ type view struct {
 	Notifications   []Notification
 	NotifyErr       error
 	Rule            string // ?rule=NAME (the alerts' generator links): that rule stands out
+	// CanAct shows the admin's buttons.
+	CanAct bool
+	// Notice says an action went through; Failure that one did not.
+	Notice, Failure string
 }
