@@ -19,6 +19,7 @@ import (
 	"github.com/gpu-watchdog/gpu-watchdog/agent/gpu"
 	"github.com/gpu-watchdog/gpu-watchdog/agent/sim"
 	"github.com/gpu-watchdog/gpu-watchdog/slurm"
+	"github.com/gpu-watchdog/gpu-watchdog/slurm/slurmsim"
 )
 
 // shutdownGrace is how long in-flight requests get to finish on SIGTERM, and
@@ -44,6 +45,10 @@ type Agent struct {
 	self      *prometheus.Registry // the agent's own live metrics
 	registrar *registrar           // nil without --aggregator-url
 	slurm     *slurm.Node          // nil with --slurm-role none
+
+	simCluster *slurmsim.Cluster  // non-nil with --simulate-slurm
+	simNode    string             // this agent's node in it
+	simSlurm   *slurmsim.Exporter // non-nil with --simulate-slurm
 }
 
 // New opens NVML (or the simulator), finds the GPUs and takes the first
@@ -60,6 +65,9 @@ func New(opts Options, logger *slog.Logger) (*Agent, error) {
 			return nil, fmt.Errorf("hostname: %w (set --hostname)", err)
 		}
 		a.hostname = h
+	}
+	if err := a.openSimulatedSlurm(); err != nil {
+		return nil, err
 	}
 	lib, err := a.openNVML()
 	if err != nil {
@@ -108,6 +116,13 @@ func New(opts Options, logger *slog.Logger) (*Agent, error) {
 		}
 		sampled.MustRegister(a.slurm)
 	}
+	if a.simCluster != nil && a.lib != nil {
+		if err := a.newSimulatedSlurm(gpus); err != nil {
+			a.closeNVML()
+			return nil, err
+		}
+		sampled.MustRegister(a.simSlurm)
+	}
 	a.registrar = newRegistrar(opts, logger, a.hostname, gpus, a.self)
 	a.sampler = newSampler(logger, opts.SampleInterval, sampled, a.self, gpus)
 	a.sampler.sample()
@@ -119,7 +134,8 @@ func New(opts Options, logger *slog.Logger) (*Agent, error) {
 func (a *Agent) openNVML() (*gpu.Library, error) {
 	var raw nvml.Interface
 	if a.opts.Simulate != "" {
-		s, err := sim.New(sim.Options{Spec: a.opts.Simulate, Seed: a.opts.SimulateSeed, Stable: a.opts.SimulateStable})
+		s, err := sim.New(sim.Options{Spec: a.opts.Simulate, Seed: a.opts.SimulateSeed, Stable: a.opts.SimulateStable,
+			Schedule: a.simSchedule()})
 		if err != nil {
 			return nil, err
 		}
@@ -203,6 +219,11 @@ func (a *Agent) Serve(ctx context.Context, ln net.Listener) error {
 		// Slurm comes up in the background: metrics are served meanwhile.
 		a.slurm.Start(ctx)
 		defer a.slurm.Stop()
+	}
+	if a.simSlurm != nil {
+		simDone := make(chan struct{})
+		go func() { a.simSlurm.Run(ctx, a.opts.Slurm.CollectInterval); close(simDone) }()
+		defer func() { stop(); <-simDone }()
 	}
 	select {
 	case err := <-errc:

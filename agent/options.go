@@ -54,6 +54,12 @@ type Options struct {
 	Simulate       string // "h100x8", "mixed", …: simulated GPUs instead of NVML
 	SimulateSeed   uint64
 	SimulateStable bool
+	// SimulateSlurm makes a simulated agent a node of a simulated Slurm
+	// cluster (package slurmsim): "head" or "worker"; "" for none. Its
+	// node name is Slurm.NodeName or the short hostname.
+	SimulateSlurm      string
+	SimulateSlurmNodes string // the cluster: NAME:GPUS[:AVAILABILITY],…, the same on every agent
+	SimulateSlurmSeed  uint64 // the cluster's timetable, the same on every agent
 
 	// Version and Revision are stamped in by the build.
 	Version  string
@@ -95,6 +101,14 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 		fmt.Sprintf("simulate GPUs instead of reading NVML: MODELxCOUNT[,…] or mixed (models: %s)", strings.Join(sim.ModelKeys(), ", ")))
 	fs.Uint64Var(&o.SimulateSeed, "simulate-seed", o.SimulateSeed, "seed of the simulated machine (UUIDs, jobs)")
 	fs.BoolVar(&o.SimulateStable, "simulate-stable", o.SimulateStable, "freeze simulated readings (for golden tests)")
+	fs.StringVar(&o.SimulateSlurm, "simulate-slurm", o.SimulateSlurm,
+		"with --simulate: be a node of a simulated Slurm cluster, head (also exports the cluster's series) or worker; "+
+			"its jobs drive the simulated GPUs (empty: no Slurm)")
+	fs.StringVar(&o.SimulateSlurmNodes, "simulate-slurm-nodes", o.SimulateSlurmNodes,
+		"the simulated Slurm cluster, the same list on every agent of it: comma-separated NAME:GPUS[:up|idle|drain|down], "+
+			"GPUS a count or TYPExCOUNT (h100x8); this agent is the node named --slurm-node-name or its short hostname")
+	fs.Uint64Var(&o.SimulateSlurmSeed, "simulate-slurm-seed", o.SimulateSlurmSeed,
+		"seed of the simulated Slurm cluster's jobs, the same on every agent of it")
 }
 
 // check validates o and resolves the token file.
@@ -125,6 +139,7 @@ func (o *Options) check() error {
 	if err := o.Slurm.Check(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, o.checkSimulatedSlurm()...)
 	return errors.Join(errs...)
 }
 

@@ -18,20 +18,24 @@ import (
 	"github.com/gpu-watchdog/gpu-watchdog/alerts/route"
 	"github.com/gpu-watchdog/gpu-watchdog/alerts/rules"
 	"github.com/gpu-watchdog/gpu-watchdog/alerts/silence"
+	"github.com/gpu-watchdog/gpu-watchdog/alerts/userrules"
 )
 
 // alerting is the aggregator's alerting half: rules evaluated over the
 // store, routed as Alertmanager does, delivered through the outbox; state,
 // silences and the outbox live in alerts.db.
 type alerting struct {
-	db       *sql.DB
-	state    *rules.SQLState
-	rules    *rules.Manager
-	silences *silence.Store
-	outbox   *outbox.Outbox
-	dispatch *dispatch.Dispatcher
-	forward  *alertmanager.Forwarder
-	log      *slog.Logger
+	db    *sql.DB
+	state *rules.SQLState
+	rules *rules.Manager
+	// userRules are the rules made in the dashboard, evaluated with the
+	// rule files' groups.
+	userRules *userrules.Store
+	silences  *silence.Store
+	outbox    *outbox.Outbox
+	dispatch  *dispatch.Dispatcher
+	forward   *alertmanager.Forwarder
+	log       *slog.Logger
 	// historyRetention is how long alert state changes are kept: as long
 	// as the metrics (storage.retention).
 	historyRetention time.Duration
@@ -89,7 +93,11 @@ func (s *Server) openAlerting(ctx context.Context, cfg *config.Config) (a *alert
 	if a.forward, err = alertmanager.NewForwarder(clients, alertmanager.Options{Logger: log.With("component", "alertmanager"), Registerer: s.reg}); err != nil {
 		return nil, err
 	}
+	if a.userRules, err = userrules.Open(ctx, db, userrules.Options{Logger: log.With("component", "userrules")}); err != nil {
+		return nil, err
+	}
 	a.rules, err = rules.NewManager(rules.Options{
+		Extra:           a.userRules.Extra,
 		Query:           rules.EngineQueryFunc(s.engine, s.store),
 		Sink:            storeSink{s.store},
 		Notify:          a.notify,

@@ -20,6 +20,7 @@ func (s *Server) registerDashboard(mux *http.ServeMux) {
 		Alerts:        dashAlerts{s.alerts.rules},
 		Alerting:      dashAlerting{s.alerts},
 		AlertActions:  dashActions{s},
+		Rules:         dashRules{s.alerts},
 		Targets:       dashTargets{s.scrape},
 		Auth:          s.auth,
 		Audit:         s.audit,

@@ -12,6 +12,7 @@ import (
 	"github.com/gpu-watchdog/gpu-watchdog/alerts/outbox"
 	"github.com/gpu-watchdog/gpu-watchdog/alerts/rules"
 	"github.com/gpu-watchdog/gpu-watchdog/alerts/silence"
+	"github.com/gpu-watchdog/gpu-watchdog/alerts/userrules"
 	alertspage "github.com/gpu-watchdog/gpu-watchdog/web/pages/alerts"
 	"github.com/gpu-watchdog/gpu-watchdog/web/ui"
 )
@@ -40,6 +41,14 @@ func (d dashAlerting) Alerts() []alertspage.Alert {
 }
 
 func (d dashAlerting) Rules() []alertspage.Rule {
+	// Versions of the dashboard's rules, for their Delete buttons; without
+	// them a delete is refused as a conflict, which says to reload.
+	versions := map[string]int64{}
+	if list, err := d.a.userRules.List(context.Background()); err == nil {
+		for _, r := range list {
+			versions[r.Name] = r.Version
+		}
+	}
 	var out []alertspage.Rule
 	for _, g := range d.a.rules.Groups() {
 		for _, r := range g.Rules() {
@@ -47,6 +56,8 @@ func (d dashAlerting) Rules() []alertspage.Rule {
 			pr := alertspage.Rule{Group: g.Name(), File: g.File(), Name: r.Name(), Query: r.Query(),
 				LastEvaluation: last, EvaluationTime: took}
 			pr.Health, pr.LastError = rules.HealthStatus(r)
+			pr.Editable = g.File() == userrules.File
+			pr.Version = versions[r.Name()]
 			if ar, ok := r.(*rules.AlertingRule); ok {
 				pr.Alerting, pr.For, pr.State = true, ar.For(), ar.State().String()
 			}

@@ -31,7 +31,9 @@ type Options struct {
 	Alerting alertspage.Source
 	// AlertActions are what admins do on the Alerts page.
 	AlertActions alertspage.Actions
-	Targets      targets.Source
+	// Rules are the rules made in the dashboard (nil: no editor).
+	Rules   alertspage.Rules
+	Targets targets.Source
 	// Auth decides who may see pages and act; nil: every page is public
 	// and nothing can be changed.
 	Auth *auth.Auth
@@ -110,7 +112,7 @@ func New(o Options) *echo.Echo {
 	(&slurmpage.Page{Query: o.Query, Version: o.Version}).Register(e)
 	alerts := &alertspage.Page{Source: o.Alerting, Version: o.Version}
 	if o.Auth != nil && o.Audit != nil {
-		alerts.Actions, alerts.Audit = o.AlertActions, o.Audit
+		alerts.Actions, alerts.Rules, alerts.Audit = o.AlertActions, o.Rules, o.Audit
 	}
 	alerts.Register(e)
 	(&targets.Page{Source: o.Targets, Version: o.Version}).Register(e)

@@ -45,8 +45,13 @@ func (d *Device) read() state {
 		n = maxCatchUp
 		d.last = now.Add(-maxCatchUp * tick)
 	}
-	for range n {
-		d.st.step(d.model, d.rng)
+	for i := range n {
+		if d.lib.schedule != nil {
+			w := d.lib.schedule(d.index, d.last.Add(tick*time.Duration(i+1)))
+			d.st.follow(w, d.model, d.rng)
+		} else {
+			d.st.step(d.model, d.rng)
+		}
 	}
 	d.last = d.last.Add(tick * time.Duration(n))
 	return d.st

@@ -34,8 +34,21 @@ type state struct {
 	nvlinkKiB float64
 }
 
-// step advances the state by one tick.
+// step advances the state by one tick, with the simulator's own jobs.
 func (s *state) step(m *Model, rng *rand.Rand) {
+	s.ownJobs(m, rng)
+	s.physics(m, rng)
+}
+
+// follow advances the state by one tick doing what a Schedule says.
+func (s *state) follow(w Work, m *Model, rng *rand.Rand) {
+	s.scheduledJob(w, m, rng)
+	s.physics(m, rng)
+}
+
+// ownJobs runs the simulator's jobs: one after another, with idle spells
+// between them.
+func (s *state) ownJobs(m *Model, rng *rand.Rand) {
 	switch {
 	case s.jobTicks > 0:
 		s.jobTicks--
@@ -61,6 +74,37 @@ func (s *state) step(m *Model, rng *rand.Rand) {
 		s.jobLoad = 55 + rng.Float64()*45
 		s.jobMemMiB = float64(m.MemoryMiB-m.ReservedMiB) * (0.3 + rng.Float64()*0.65)
 	}
+}
+
+// scheduledJob runs the job w says the GPU has, or none. A job that does
+// nothing (Load 0) keeps its memory and lets utilisation fall to 0.
+func (s *state) scheduledJob(w Work, m *Model, rng *rand.Rand) {
+	if w.Job == 0 {
+		s.jobTicks = 0
+		s.util *= 0.3
+		s.memUsed = math.Max(0, s.memUsed-float64(m.MemoryMiB)/4)
+		return
+	}
+	if s.jobTicks == 0 || s.jobID != w.Job {
+		s.jobID, s.jobTicks = w.Job, 1 // a new job: its memory fills from nothing
+		s.memUsed = 0
+	}
+	s.jobLoad = clamp(w.Load, 0, 100)
+	s.jobMemMiB = float64(m.MemoryMiB-m.ReservedMiB) * clamp(w.MemFrac, 0, 1)
+	target := 0.0
+	if s.jobLoad > 0 {
+		target = s.jobLoad + rng.NormFloat64()*6
+		if rng.IntN(12) == 0 {
+			target = rng.Float64() * 20
+		}
+	}
+	s.util = clamp(0.6*s.util+0.4*target, 0, 100)
+	s.memUsed = math.Min(s.jobMemMiB, s.memUsed+s.jobMemMiB/8)
+}
+
+// physics derives the readings that follow from load: copy engine,
+// power, energy, temperature, clocks, and the rare error counts.
+func (s *state) physics(m *Model, rng *rand.Rand) {
 	if s.util < 0.5 {
 		s.util = 0
 	}

@@ -21,6 +21,22 @@ type Options struct {
 	Stable bool
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Schedule, when set, decides which job each GPU runs and how hard
+	// it works, in place of the simulator's own jobs; readings still move
+	// around the job's load. Stable mode ignores it.
+	Schedule Schedule
+}
+
+// Schedule says what GPU i (its index) is doing at t. It is asked once per
+// GPU for every simulated second, so it must be cheap, and for the readings
+// to be reproducible it must answer the same for the same arguments.
+type Schedule func(i int, t time.Time) Work
+
+// Work is what a GPU does at one moment.
+type Work struct {
+	Job     uint32  // the job holding the GPU; 0: none, the GPU idles
+	Load    float64 // the job's typical utilisation, 0-100; 0: it holds the GPU and does nothing
+	MemFrac float64 // the share of the GPU's usable memory the job fills, 0-1
 }
 
 // DriverVersion and CUDAVersion are what the simulated driver reports.
@@ -33,8 +49,9 @@ const (
 type Library struct {
 	nvml.Interface // unimplemented calls panic; the agent makes none
 
-	devices []*Device
-	now     func() time.Time
+	devices  []*Device
+	now      func() time.Time
+	schedule Schedule // nil: the simulator's own jobs
 
 	mu   sync.Mutex
 	sets []*eventSet
@@ -50,7 +67,7 @@ func New(o Options) (*Library, error) {
 	if now == nil {
 		now = time.Now
 	}
-	l := &Library{now: now}
+	l := &Library{now: now, schedule: o.Schedule}
 	start := now()
 	for i := range ms {
 		m := ms[i]

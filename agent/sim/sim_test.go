@@ -157,3 +157,58 @@ func TestModelFeatures(t *testing.T) {
 		t.Error("no device utilisation under MIG, as on real GPUs")
 	}
 }
+
+// With a Schedule the GPU runs the jobs it is given: busy while a job
+// works, idle without one, and idle with its memory held while a job
+// holds it and does nothing.
+func TestScheduleDrivesTheGPU(t *testing.T) {
+	start := time.Unix(1_700_000_000, 0)
+	schedule := func(i int, at time.Time) Work {
+		switch s := at.Sub(start); {
+		case i == 1:
+			return Work{}
+		case s < 10*time.Minute:
+			return Work{Job: 7, Load: 90, MemFrac: 0.8}
+		case s < 15*time.Minute:
+			return Work{}
+		default:
+			return Work{Job: 8, MemFrac: 0.02} // a session left open
+		}
+	}
+	c := &clock{start}
+	lib, err := New(Options{Spec: "h100x2", Seed: 1, Now: c.now, Schedule: schedule})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gpu, other := lib.Devices()[0], lib.Devices()[1]
+	var busyUtil, busyN int
+	for s := 1; s <= 25*60; s++ {
+		c.t = start.Add(time.Duration(s) * time.Second)
+		u, _ := gpu.GetUtilizationRates()
+		m, _ := gpu.GetMemoryInfo_v2()
+		procs, _ := gpu.GetComputeRunningProcesses()
+		settled := s%300 > 30 // well inside a phase, not at its start
+		switch phase := s / 300; {
+		case phase < 2:
+			busyUtil += int(u.Gpu)
+			busyN++
+			if settled && (m.Used < 60000<<20 || len(procs) != 1) {
+				t.Fatalf("%ds into a busy job: %d MiB used, %d processes", s, m.Used>>20, len(procs))
+			}
+		case phase == 2:
+			if settled && (u.Gpu != 0 || m.Used != 0 || len(procs) != 0) {
+				t.Fatalf("%ds, no job: util %d, %d MiB, %d processes", s, u.Gpu, m.Used>>20, len(procs))
+			}
+		default:
+			if settled && (u.Gpu != 0 || m.Used == 0 || m.Used > 4000<<20 || len(procs) != 1) {
+				t.Fatalf("%ds into a job that does nothing: util %d, %d MiB, %d processes", s, u.Gpu, m.Used>>20, len(procs))
+			}
+		}
+		if u, _ := other.GetUtilizationRates(); u.Gpu != 0 {
+			t.Fatalf("%ds: the GPU without jobs is at %d%%", s, u.Gpu)
+		}
+	}
+	if avg := busyUtil / busyN; avg < 60 {
+		t.Errorf("a job working at 90%% averaged %d%%", avg)
+	}
+}

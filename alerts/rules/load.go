@@ -148,18 +148,22 @@ type CheckResult struct {
 	Warnings []string
 }
 
-// Check validates a file as promtool check rules does, and adds warnings
-// for mistakes that parse but misbehave: duplicate rules, and $value in
-// labels (the alert would be a new one at every evaluation, so `for` never
-// completes).
+// Check reads a file and checks it with CheckContent.
 func Check(file string) CheckResult {
-	res := CheckResult{File: file}
 	b, err := os.ReadFile(file)
 	if err != nil {
-		res.Errors = []error{err}
-		return res
+		return CheckResult{File: file, Errors: []error{err}}
 	}
-	groups, err := Parse(file, b, LoadOptions{})
+	return CheckContent(file, b)
+}
+
+// CheckContent validates a rule file's content as promtool check rules
+// does, and adds warnings for mistakes that parse but misbehave: duplicate
+// rules, and $value in labels (the alert would be a new one at every
+// evaluation, so `for` never completes). file names it in the messages.
+func CheckContent(file string, content []byte) CheckResult {
+	res := CheckResult{File: file}
+	groups, err := Parse(file, content, LoadOptions{})
 	if err != nil {
 		res.Errors = unjoin(err)
 		return res

@@ -46,6 +46,12 @@ type Options struct {
 	Logger          *slog.Logger
 	Now             func() time.Time
 	Metrics         *Metrics // nil: none
+	// Extra gives rules that come from elsewhere than files (the
+	// dashboard's), as the content of a rule file and the name its groups
+	// take as File(). Every Update and Reload asks it again and adds its
+	// groups after the files'; an error, or content that does not parse,
+	// fails the Update as a bad file does. Nil: files only.
+	Extra func(ctx context.Context) (name string, content []byte, err error)
 }
 
 // Manager runs rule groups and keeps their alerts.
@@ -53,6 +59,13 @@ type Manager struct {
 	opts        Options
 	externalURL *url.URL
 	log         *slog.Logger
+
+	// updateMu serialises Update and Reload, so the last to start wins;
+	// sources are the files of the last successful one, loaded whether
+	// there was one.
+	updateMu sync.Mutex
+	sources  []source
+	loaded   bool
 
 	mu       sync.Mutex
 	groups   []*Group
@@ -97,27 +110,8 @@ func NewManager(opts Options) (*Manager, error) {
 	return m, nil
 }
 
-// Update loads the rule files (patterns are globs). On any error nothing
-// changes and the error names every problem; otherwise the new groups
-// replace the old, and rules that stay (same group, name and labels) keep
-// their alerts. The first Update restores state saved by a previous run.
-func (m *Manager) Update(ctx context.Context, patterns []string) error {
-	files, err := ExpandFiles(patterns)
-	if err != nil {
-		return err
-	}
-	groups, err := LoadFiles(files, LoadOptions{
-		DefaultInterval: m.opts.DefaultInterval,
-		ExternalLabels:  m.opts.ExternalLabels,
-		ExternalURL:     m.opts.ExternalURL,
-	})
-	if err != nil {
-		return err
-	}
-	return m.setGroups(ctx, files, groups)
-}
-
-func (m *Manager) setGroups(ctx context.Context, files []string, groups []*Group) error {
+// setGroups replaces the groups; m.updateMu is held.
+func (m *Manager) setGroups(ctx context.Context, files []string, groups []*Group) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !m.restored && m.opts.State != nil {
@@ -159,7 +153,6 @@ func (m *Manager) setGroups(ctx context.Context, files []string, groups []*Group
 	}
 	m.opts.Metrics.setGroups(groups)
 	m.log.Info("rules loaded", "files", len(files), "groups", len(groups))
-	return nil
 }
 
 // copyState moves alerts and series from the old version of a group to the

@@ -161,6 +161,25 @@ func TestBinaryServesSimulatedGPUsConfiguredByEnv(t *testing.T) {
 	}
 }
 
+// Every agent of a simulated Slurm cluster is configured the same way,
+// by environment in a pod template: a worker exports its GPUs' jobs, not
+// the cluster.
+func TestBinarySimulatesSlurmConfiguredByEnv(t *testing.T) {
+	p := start(t, []string{"GPUWD_SIMULATE=a100x8", "GPUWD_LISTEN=127.0.0.1:0", "GPUWD_LOG_FORMAT=json", "GPUWD_HOSTNAME=gpu-node-a100",
+		"GPUWD_SIMULATE_SLURM=worker", "GPUWD_SIMULATE_SLURM_NODES=gpu-node-h100:h100x8,gpu-node-a100:a100x8", "GPUWD_SIMULATE_SLURM_SEED=4"})
+	body := scrape(t, "http://"+p.addr+"/metrics")
+	if !strings.Contains(body, `gpuwd_slurm_node_info{cluster="gpuwd",node="gpu-node-a100",role="worker"} 1`) {
+		t.Error("no gpuwd_slurm_node_info of a worker")
+	}
+	if n := strings.Count(body, "\ngpuwd_gpu_allocated{"); n != 8 {
+		t.Errorf("%d gpuwd_gpu_allocated series, want 8", n)
+	}
+	if strings.Contains(body, "\nslurm_node_status{") {
+		t.Error("a worker exports the cluster's series")
+	}
+	p.stop(t)
+}
+
 func TestBinaryWithoutNVML(t *testing.T) {
 	p := start(t, nil, "--listen", "127.0.0.1:0", "--log-format", "json", "--nvml-library", "/nonexistent/libnvidia-ml.so.1")
 	body := scrape(t, "http://"+p.addr+"/metrics")

@@ -37,7 +37,7 @@ type Actions interface {
 var notices = map[string]string{
 	"silence-created": "Silence created.",
 	"silence-expired": "Silence expired.",
-	"reloaded":        "Rule files and routing reloaded.",
+	"reloaded":        "Configuration, rule files and routing reloaded.",
 	"rule-saved":      "Rule saved; it is evaluated from the next round.",
 	"rule-deleted":    "Rule deleted.",
 }

@@ -25,13 +25,17 @@ type Alert struct {
 type Rule struct {
 	Group, File, Name string
 	Alerting          bool
-	Query             string
-	For               time.Duration
-	State             string // inactive, pending, firing (alerting rules)
-	Health            string // ok, err, unknown
-	LastError         string
-	LastEvaluation    time.Time
-	EvaluationTime    time.Duration
+	// Editable rules were made in the dashboard; the others come from
+	// rule files and are read-only here.
+	Editable       bool
+	Version        int64 // of an editable rule
+	Query          string
+	For            time.Duration
+	State          string // inactive, pending, firing (alerting rules)
+	Health         string // ok, err, unknown
+	LastError      string
+	LastEvaluation time.Time
+	EvaluationTime time.Duration
 }
 
 // Silence is one silence.
@@ -68,6 +72,7 @@ type Page struct {
 	Source Source
 	// Actions and Audit: nil makes the page read-only.
 	Actions Actions
+	Rules   Rules
 	Audit   auth.Auditor
 	Version string
 }
@@ -77,6 +82,9 @@ func (p *Page) Register(e *echo.Echo) {
 	e.GET("/alerts", p.serve)
 	if p.Actions != nil && p.Audit != nil {
 		p.registerActions(e)
+	}
+	if p.Rules != nil && p.Audit != nil {
+		p.registerRules(e)
 	}
 }
 
@@ -89,7 +97,10 @@ func (p *Page) serve(c echo.Context) error {
 func (p *Page) render(c echo.Context, v view) templ.Component {
 	v.Alerts, v.Rules, v.Silences, v.Rule = p.Source.Alerts(), p.Source.Rules(), p.Source.Silences(), c.QueryParam("rule")
 	v.Notifications, v.NotifyErr = p.Source.Notifications(c.Request().Context(), 50)
-	v.CanAct = p.Actions != nil && ui.Admin(c.Request().Context())
+	admin := ui.Admin(c.Request().Context())
+	v.CanAct = p.Actions != nil && admin
+	v.CanEditRules = p.Rules != nil && p.Audit != nil && admin
+	v.CanExport = p.Rules != nil && p.Audit != nil
 	for _, a := range v.Alerts {
 		if a.State == "firing" {
 			v.Firing++
@@ -108,8 +119,9 @@ type view struct {
 	Notifications   []Notification
 	NotifyErr       error
 	Rule            string // ?rule=NAME (the alerts' generator links): that rule stands out
-	// CanAct shows the admin's buttons.
-	CanAct bool
+	// CanAct shows the admin's buttons; CanEditRules the rule editor's;
+	// CanExport the link to the dashboard rules' file.
+	CanAct, CanEditRules, CanExport bool
 	// Notice says an action went through; Failure that one did not.
 	Notice, Failure string
 }
