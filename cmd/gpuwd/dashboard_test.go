@@ -153,8 +153,22 @@ func loginAndSilence(t *testing.T, b *webtest.Browser, base string) {
 	}
 	p.Screenshot("alerts-silenced")
 
+	// A rule is written, tested on current data and saved.
+	p.ClickAndWait(webtest.TestID("new-rule"))
+	p.Fill(webtest.TestID("rule-name"), "H100Warm")
+	p.Fill(webtest.TestID("rule-expr"), `DCGM_FI_DEV_GPU_TEMP{hostname="node-h100"} > 90`)
+	p.Submit(webtest.TestID("test-rule"))
+	if got := p.Texts(webtest.TestID("fires-for")); len(got) != 1 || !strings.Contains(got[0], `gpu=5`) {
+		t.Errorf("the rule's test says it would fire for %q; want GPU 5 of node-h100", got)
+	}
+	p.Screenshot("rule-test")
+	p.Submit(webtest.TestID("save-rule"))
+	if p.Count(`[data-testid=rule][data-rule=H100Warm] `+webtest.TestID("edit-rule")) != 1 {
+		t.Errorf("the saved rule is not listed as editable: %q", p.Text(webtest.TestID("notice")))
+	}
+
 	p.Navigate(base + "/audit")
-	if got := p.Texts(`[data-testid=audit-entry] td:nth-child(4)`); strings.Join(got, ",") != "silence.create,login" {
+	if got := p.Texts(`[data-testid=audit-entry] td:nth-child(4)`); strings.Join(got, ",") != "rule.create,silence.create,login" {
 		t.Errorf("audit log actions, newest first: %q", got)
 	}
 	p.Screenshot("audit")
