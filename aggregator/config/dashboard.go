@@ -46,9 +46,6 @@ func (d *Dashboard) complete(dir string) error {
 	if d.SessionTTL == 0 {
 		d.SessionTTL = DefaultSessionTTL
 	}
-	if d.SessionTTL < 0 {
-		return fmt.Errorf("session_ttl %s is negative", d.SessionTTL)
-	}
 	if d.AdminToken != "" && d.AdminTokenFile != "" {
 		return errors.New("admin_token and admin_token_file are both set; use one")
 	}
