@@ -25,6 +25,7 @@ func TestDefaults(t *testing.T) {
 		Registration: Registration{
 			JobName: "gpuwd-agent", Heartbeat: dur(30 * time.Second), ForgetAfter: dur(24 * time.Hour),
 		},
+		Dashboard: Dashboard{SessionTTL: dur(12 * time.Hour)},
 	}
 	if got := Default(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Default()\n got %+v\nwant %+v", got, want)
