@@ -83,7 +83,7 @@ func TestRulesAreEditedInTheDashboard(t *testing.T) {
 	s := startServer(t, "global: {evaluation_interval: 1s}\nrule_files: ["+filepath.Join(dir, "file.yml")+"]\n")
 	b := login(t, s)
 
-	_, page := b.get("/alerts/rules/new")
+	b.get("/alerts/rules/new") // its CSRF token
 	rule := url.Values{"name": {"FleetTooCold"}, "expr": {`label_replace(vector(3), "node", "node-1", "", "") > 1`}, "for": {"0s"},
 		"labels": {"severity: info"}, "annotations": {"summary: node {{ $labels.node }} is at {{ $value }}"}, "action": {"test"}}
 
