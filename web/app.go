@@ -106,7 +106,7 @@ func New(o Options) *echo.Echo {
 		}
 		static.ServeHTTP(w, r)
 	})))
-	(&overview.Page{Query: o.Query, Alerts: o.Alerts, Version: o.Version}).Register(e)
+	(&overview.Page{Query: o.Query, Alerts: o.Alerts, Version: o.Version, Refresh: o.Refresh}).Register(e)
 	(&nodes.Page{Query: o.Query, Version: o.Version}).Register(e)
 	(&node.Page{Query: o.Query, Version: o.Version}).Register(e)
 	(&slurmpage.Page{Query: o.Query, Version: o.Version}).Register(e)

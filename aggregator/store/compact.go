@@ -83,13 +83,19 @@ func (s *Store) compact(ctx context.Context, end int64) error {
 	}
 	s.ix.mu.RUnlock()
 
+	prev := s.compactedThrough.Load()
 	rows := make([]chunkRow, 0, compactBatch)
 	written := 0
+	keepFrom, fresh := end-s.recentSpan(), map[SeriesRef][]segment{}
 	for _, ms := range all {
 		for _, ws := range ms.headBefore(end) {
 			for ts, vs := ws.ts, ws.vs; len(ts) > 0; {
 				n := min(len(ts), chunk.MaxSamples)
-				rows = append(rows, chunkRow{ref: ms.ref, mint: ts[0], maxt: ts[n-1], data: chunk.Encode(nil, ts[:n], vs[:n])})
+				r := chunkRow{ref: ms.ref, mint: ts[0], maxt: ts[n-1], data: chunk.Encode(nil, ts[:n], vs[:n])}
+				rows = append(rows, r)
+				if r.mint >= keepFrom {
+					fresh[ms.ref] = append(fresh[ms.ref], segment{kind: segRaw, minT: r.mint, maxT: r.maxt, data: r.data})
+				}
 				ts, vs = ts[n:], vs[n:]
 			}
 		}
@@ -114,6 +120,7 @@ func (s *Store) compact(ctx context.Context, end int64) error {
 	if err != nil {
 		return fmt.Errorf("compact: %w", err)
 	}
+	s.publishRecent(prev, end, fresh)
 	s.compactedThrough.Store(end)
 	for _, ms := range all {
 		ms.dropHeadBefore(end)

@@ -56,6 +56,7 @@ func (s *Store) downsample(ctx context.Context, now int64) error {
 }
 
 func (s *Store) downsampleDay(ctx context.Context, d int64) error {
+	s.dropRecentBefore((d + 1) * day)
 	rows, err := s.rdb.QueryContext(ctx, "SELECT series_id, data FROM "+tableName(rawTable, d)+" ORDER BY series_id, mint")
 	if err != nil {
 		return err

@@ -45,11 +45,13 @@ func (q *querier) Select(ctx context.Context, sortSeries bool, hints *storage.Se
 	if hints != nil && hints.Limit > 0 && len(list) > hints.Limit {
 		list = list[:hints.Limit]
 	}
+	compacted := q.s.compactedThrough.Load()
 	return &seriesSet{
 		ctx: ctx, s: q.s, list: list, mint: mint, maxt: maxt,
 		metadataOnly: fn == "series",
 		stream:       streamFor(fn),
-		compacted:    q.s.compactedThrough.Load(),
+		compacted:    compacted,
+		recent:       q.s.recentFor(compacted),
 	}
 }
 
@@ -119,6 +121,7 @@ type seriesSet struct {
 	metadataOnly bool
 	stream       int
 	compacted    int64
+	recent       *recentChunks // nil: every compacted chunk from SQLite
 
 	i        int // index of the current series + 1
 	loadedTo int // list[:loadedTo] have their segments loaded
@@ -144,7 +147,7 @@ func (ss *seriesSet) Next() bool {
 	}
 	if ss.i >= ss.loadedTo {
 		end := min(len(ss.list), ss.i+selectBatch)
-		segs, err := ss.s.loadSegments(ss.ctx, ss.list[ss.i:end], ss.mint, ss.maxt, ss.compacted, ss.stream)
+		segs, err := ss.s.loadSegments(ss.ctx, ss.list[ss.i:end], ss.mint, ss.maxt, ss.compacted, ss.stream, ss.recent)
 		if err != nil {
 			ss.err = err
 			return false
@@ -171,11 +174,17 @@ func (s *memSeries) headOverlappingSegments(mint, maxt int64, dst []segment) []s
 }
 
 // loadSegments reads the persisted chunks and downsampled rows of a batch of
-// series overlapping [mint, maxt], one query per day table.
-func (s *Store) loadSegments(ctx context.Context, batch []*memSeries, mint, maxt, compacted int64, stream int) (map[SeriesRef][]segment, error) {
+// series overlapping [mint, maxt], one query per day table; the windows that
+// rec holds come from memory instead.
+func (s *Store) loadSegments(ctx context.Context, batch []*memSeries, mint, maxt, compacted int64, stream int, rec *recentChunks) (map[SeriesRef][]segment, error) {
 	out := map[SeriesRef][]segment{}
 	if mint >= compacted || len(batch) == 0 {
 		return out, nil // all in the head
+	}
+	// Chunks starting before sqlTo are read from SQLite.
+	sqlTo, upTo := compacted, ""
+	if rec != nil {
+		sqlTo, upTo = rec.from, " AND mint < ?"
 	}
 	ids := make([]any, 0, len(batch)+2)
 	for _, ms := range batch {
@@ -183,14 +192,21 @@ func (s *Store) loadSegments(ctx context.Context, batch []*memSeries, mint, maxt
 	}
 	in := "(?" + strings.Repeat(",?", len(batch)-1) + ")"
 	lo := mint - s.opts.Window.Milliseconds()
-	for d := dayOf(lo); d <= dayOf(min(maxt, compacted)); d++ {
+	last := dayOf(min(maxt, compacted))
+	if rec != nil {
+		last = dayOf(min(maxt, sqlTo-1))
+	}
+	for d := dayOf(lo); mint < sqlTo && d <= last; d++ {
 		var query string
 		var args []any
 		kind := segRaw
 		switch {
 		case s.tables.has(rawTable, d):
-			query = "SELECT series_id, mint, maxt, data FROM " + tableName(rawTable, d) + " WHERE series_id IN " + in + " AND mint >= ? AND mint <= ? AND maxt >= ? ORDER BY series_id, mint"
+			query = "SELECT series_id, mint, maxt, data FROM " + tableName(rawTable, d) + " WHERE series_id IN " + in + " AND mint >= ? AND mint <= ? AND maxt >= ?" + upTo + " ORDER BY series_id, mint"
 			args = append(append(args, ids...), lo, maxt, mint)
+			if rec != nil {
+				args = append(args, sqlTo)
+			}
 		case s.tables.has(dsTable, d):
 			kind = segDownsampled
 			query = "SELECT series_id, mint, maxt, data FROM " + tableName(dsTable, d) + " WHERE series_id IN " + in
@@ -200,6 +216,13 @@ func (s *Store) loadSegments(ctx context.Context, batch []*memSeries, mint, maxt
 		}
 		if err := s.scanSegments(ctx, query, args, kind, stream, out); err != nil {
 			return nil, err
+		}
+	}
+	if rec != nil && maxt >= rec.from {
+		for _, ms := range batch {
+			if segs := rec.overlapping(ms.ref, mint, maxt, out[ms.ref]); len(segs) > 0 {
+				out[ms.ref] = segs
+			}
 		}
 	}
 	return out, nil

@@ -34,6 +34,9 @@ func (s *Store) applyRetention(ctx context.Context, now int64) error {
 	if len(drops) == 0 && len(gone) == 0 {
 		return nil
 	}
+	for _, d := range drops {
+		s.dropRecentBefore((d.day + 1) * day)
+	}
 	err := s.w.run(ctx, func(tx *sql.Tx) error {
 		for _, d := range drops {
 			if _, err := tx.Exec("DROP TABLE IF EXISTS " + tableName(d.kind, d.day)); err != nil {

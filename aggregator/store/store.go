@@ -32,6 +32,10 @@ type Options struct {
 	// Grace keeps a window open this long after its end for late samples
 	// (default 5m).
 	Grace time.Duration
+	// Recent is how much compacted history also stays in memory, in whole
+	// windows, so queries over the last hour read no SQLite (default 1h;
+	// negative: none).
+	Recent time.Duration
 	// MaintenanceInterval is how often compaction, downsampling and
 	// retention check for work (default 10s).
 	MaintenanceInterval time.Duration
@@ -54,6 +58,7 @@ func (o *Options) defaults() error {
 	def(&o.DownsampleStep, 5*time.Minute)
 	def(&o.Window, 30*time.Minute)
 	def(&o.Grace, 5*time.Minute)
+	def(&o.Recent, time.Hour)
 	def(&o.MaintenanceInterval, 10*time.Second)
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -91,6 +96,8 @@ type Store struct {
 	minValidT atomic.Int64
 	// compactedThrough: every window before it is in the chunk tables (ms).
 	compactedThrough atomic.Int64
+	// recent: the last compacted windows' chunks, also in memory.
+	recent atomic.Pointer[recentChunks]
 
 	metaMu   sync.RWMutex
 	metadata map[string]Metadata

@@ -1,7 +1,8 @@
 // Package query is how dashboard pages read the fleet: PromQL through the
 // same engine and store the HTTP API uses, so a number on a page is the
 // number `gpuwd query` prints. It also turns results into what pages show:
-// one number, or a value per label.
+// one number, or a value per label; and Cache lets the viewers of a page
+// share its evaluations, and its trends move on a point at a time.
 package query
 
 import (

@@ -116,6 +116,9 @@ func TestForwarderPermanentErrorIsNotRetried(t *testing.T) {
 	done := make(chan struct{})
 	go func() { f.Run(context.Background()); close(done) }()
 	f.Send(alert(0), alert(1))
+	// Stopping while the request is in flight would cut it short and send
+	// the batch again in the drain: wait for its answer first.
+	waitFor(t, func() bool { return testutil.ToFloat64(f.metrics.errors.WithLabelValues(srv.BaseURL())) > 0 })
 	f.Stop()
 	<-done
 	if srv.Attempts() != 1 {

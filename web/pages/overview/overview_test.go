@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,11 +31,8 @@ func (f fakeEngine) Instant(_ context.Context, expr string, t time.Time) (promql
 	return nil, nil
 }
 
-// Range has an hour of history for fleet utilisation only.
+// Range has history at 60 for every query.
 func (fakeEngine) Range(_ context.Context, expr string, start, end time.Time, step time.Duration) (promql.Matrix, error) {
-	if expr != `avg(DCGM_FI_DEV_GPU_UTIL)` {
-		return nil, nil
-	}
 	s := promql.Series{Metric: labels.EmptyLabels()}
 	for t := start; !t.After(end); t = t.Add(step) {
 		s.Floats = append(s.Floats, promql.FPoint{T: t.UnixMilli(), F: 60})
@@ -56,6 +54,8 @@ func TestOverviewShowsTheFleetAndAFailedTileSaysWhy(t *testing.T) {
 			`gpuwd_node_cost_per_hour_dollars)`: 258.24,
 		},
 		Alerts: firing{{Name: "GPUTemperatureHigh", Severity: "critical", Summary: "GPU 3 on node-7 is hot: 94°C", Since: time.Date(2026, 11, 23, 11, 0, 0, 0, time.UTC)}},
+		// Between the trends' minutes: the fake's history is not its now.
+		Now: func() time.Time { return time.Date(2026, 11, 23, 12, 0, 20, 0, time.UTC) },
 	}).Register(e)
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
@@ -81,8 +81,10 @@ func TestOverviewShowsTheFleetAndAFailedTileSaysWhy(t *testing.T) {
 			t.Errorf("tile %s = %q, want %q", id, got, want)
 		}
 	}
-	if doc.Find(`[data-testid=fleet-util] svg[data-testid=sparkline]`).Length() != 1 {
-		t.Error("fleet utilisation has no trend line")
+	for _, id := range []string{"fleet-util", "gpus-busy", "cost-hour", "idle-cost-hour"} {
+		if doc.Find(`[data-testid=`+id+`] svg[data-testid=sparkline]`).Length() != 1 {
+			t.Errorf("%s has no trend line", id)
+		}
 	}
 	if doc.Find(`[data-testid=nodes-up] svg`).Length() != 0 {
 		t.Error("a tile without history draws a trend")
@@ -96,5 +98,69 @@ func TestOverviewShowsTheFleetAndAFailedTileSaysWhy(t *testing.T) {
 	}
 	if row := doc.Find(`[data-testid=firing-alert]`).Text(); !strings.Contains(row, "GPU 3 on node-7 is hot") {
 		t.Errorf("alert row %q", row)
+	}
+}
+
+// countingEngine answers every query, 63.27 now and 60 before, and counts
+// the evaluations that reach it.
+type countingEngine struct{ instants, ranges atomic.Int32 }
+
+func (c *countingEngine) Instant(_ context.Context, _ string, t time.Time) (promql.Vector, error) {
+	c.instants.Add(1)
+	return promql.Vector{{Metric: labels.EmptyLabels(), T: t.UnixMilli(), F: 63.27}}, nil
+}
+
+func (c *countingEngine) Range(ctx context.Context, expr string, start, end time.Time, step time.Duration) (promql.Matrix, error) {
+	c.ranges.Add(1)
+	return fakeEngine{}.Range(ctx, expr, start, end, step)
+}
+
+// Viewers within a slot share the numbers; a minute later each trend
+// evaluates its new point only, and every trend ends with its tile's
+// number.
+func TestOverviewSharesEvaluationsAndTrendsEndAtTheNumber(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 20, 0, time.UTC)
+	f := &countingEngine{}
+	e := echo.New()
+	(&Page{Query: f, Now: func() time.Time { return now }}).Register(e)
+	get := func() *goquery.Document {
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+		if rec.Code != 200 {
+			t.Fatalf("GET /: %d %s", rec.Code, rec.Body)
+		}
+		doc, err := goquery.NewDocumentFromReader(rec.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return doc
+	}
+	doc := get()
+	label, _ := doc.Find(`[data-testid=fleet-util] svg[data-testid=sparkline]`).Attr("aria-label")
+	if !strings.Contains(label, "last 63.3%, min 60%") {
+		t.Errorf("the trend %q does not end at the tile's number", label)
+	}
+	if n := f.ranges.Load(); n != 5 {
+		t.Errorf("%d range queries for 5 trends", n)
+	}
+	count := func() (int32, int32) { return f.instants.Swap(0), f.ranges.Swap(0) }
+	count()
+	now = now.Add(5 * time.Second) // the same slot
+	get()
+	if i, r := count(); i != 0 || r != 0 {
+		t.Errorf("the same slot evaluated %d instants and %d ranges again", i, r)
+	}
+	now = now.Add(40 * time.Second) // 12:01:05: the trends' next point
+	get()
+	// The new points are evaluated in the background; wait for them.
+	for deadline := time.Now().Add(10 * time.Second); f.instants.Load() < int32(len(tiles))+5 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	if i, r := count(); i != int32(len(tiles))+5 || r != 0 {
+		t.Errorf("a minute on: %d instants and %d ranges, want the tiles and the 5 trends' new points", i, r)
+	}
+	label, _ = get().Find(`[data-testid=fleet-util] svg[data-testid=sparkline]`).Attr("aria-label")
+	if !strings.Contains(label, "last 63.3%") {
+		t.Errorf("a minute on, the trend %q does not end at the tile's number", label)
 	}
 }
