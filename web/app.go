@@ -18,6 +18,7 @@ import (
 	"github.com/gpu-watchdog/gpu-watchdog/web/pages/node"
 	"github.com/gpu-watchdog/gpu-watchdog/web/pages/nodes"
 	"github.com/gpu-watchdog/gpu-watchdog/web/pages/overview"
+	provisionpage "github.com/gpu-watchdog/gpu-watchdog/web/pages/provision"
 	slurmpage "github.com/gpu-watchdog/gpu-watchdog/web/pages/slurm"
 	"github.com/gpu-watchdog/gpu-watchdog/web/pages/targets"
 	"github.com/gpu-watchdog/gpu-watchdog/web/query"
@@ -34,6 +35,10 @@ type Options struct {
 	// Rules are the rules made in the dashboard (nil: no editor).
 	Rules   alertspage.Rules
 	Targets targets.Source
+	// Provisioner launches and manages pods (nil: no provider configured);
+	// PodNodes maps pod ids to their agents' node names.
+	Provisioner provisionpage.Provisioner
+	PodNodes    func() map[string]string
 	// Auth decides who may see pages and act; nil: every page is public
 	// and nothing can be changed.
 	Auth *auth.Auth
@@ -116,12 +121,17 @@ func New(o Options) *echo.Echo {
 	}
 	alerts.Register(e)
 	(&targets.Page{Source: o.Targets, Version: o.Version}).Register(e)
+	prov := &provisionpage.Page{Provisioner: o.Provisioner, Query: o.Query, PodNodes: o.PodNodes, Version: o.Version}
+	if o.Audit != nil {
+		prov.Audit = o.Audit
+	}
+	prov.Register(e)
 	return e
 }
 
 // Routes are the net/http patterns of the dashboard's pages, for the
 // server that mounts it beside the API.
-var Routes = []string{"GET /{$}", "/nodes", "/nodes/", "/slurm", "/alerts", "/alerts/", "/targets", "/static/", "/login", "/logout", "/audit"}
+var Routes = []string{"GET /{$}", "/nodes", "/nodes/", "/slurm", "/alerts", "/alerts/", "/targets", "/provision", "/provision/", "/static/", "/login", "/logout", "/audit"}
 
 // securityHeaders: no framing, no sniffing, scripts and styles only from
 // here, no referrer leaving the site.

@@ -49,6 +49,7 @@ type Config struct {
 	RuleFiles []string  `yaml:"rule_files"`
 	Alerting  Alerting  `yaml:"alerting"`
 	Dashboard Dashboard `yaml:"dashboard"`
+	Provision Provision `yaml:"provision"`
 }
 
 // Alerting is where alerts go.
@@ -238,6 +239,9 @@ func (c *Config) complete(dir string) error {
 	}
 	if err := c.Dashboard.complete(dir); err != nil {
 		return fmt.Errorf("dashboard: %w", err)
+	}
+	if err := c.Provision.complete(dir); err != nil {
+		return fmt.Errorf("provision: %w", err)
 	}
 	if err := c.Registration.complete(dir); err != nil {
 		return fmt.Errorf("registration: %w", err)

@@ -56,6 +56,9 @@ type Manager struct {
 	runCtx   context.Context // set by Run; followers started before wait for it
 	started  chan struct{}
 	running  sync.WaitGroup // followers
+
+	listMu sync.Mutex
+	lists  map[string]podList // provider → its last pod list
 }
 
 // New opens the launches table and loads recent launches; Run follows the
@@ -77,7 +80,7 @@ func New(ctx context.Context, o Options) (*Manager, error) {
 		o.Now = time.Now
 	}
 	m := &Manager{opts: o, providers: map[string]Provider{}, launches: map[string]*Launch{},
-		started: make(chan struct{})}
+		started: make(chan struct{}), lists: map[string]podList{}}
 	for _, p := range o.Providers {
 		if _, dup := m.providers[p.Name()]; dup {
 			return nil, fmt.Errorf("provision: provider %q configured twice", p.Name())

@@ -19,7 +19,7 @@ var Pages = []Page{
 	{Path: "/slurm", Title: "Slurm"},
 	{Path: "/alerts", Title: "Alerts"},
 	{Path: "/targets", Title: "Targets"},
-	{Path: "/provision", Title: "Provision", Later: true},
+	{Path: "/provision", Title: "Provision"},
 	{Path: "/audit", Title: "Audit", Admin: true},
 }
 
