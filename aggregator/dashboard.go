@@ -16,12 +16,14 @@ import (
 // registerDashboard mounts the dashboard's pages on mux.
 func (s *Server) registerDashboard(mux *http.ServeMux) {
 	dash := web.New(web.Options{
-		Query:         engineQuery{engine: s.engine, store: s.store, timeout: s.opts.QueryTimeout},
+		Query:         s.dashQuery(),
 		Alerts:        dashAlerts{s.alerts.rules},
 		Alerting:      dashAlerting{s.alerts},
 		AlertActions:  dashActions{s},
 		Rules:         dashRules{s.alerts},
 		Targets:       dashTargets{s.scrape},
+		Provisioner:   s.prov.provisioner(),
+		PodNodes:      s.podNodes,
 		Auth:          s.auth,
 		Audit:         s.audit,
 		SecureCookies: s.secureCookies(),
@@ -32,6 +34,11 @@ func (s *Server) registerDashboard(mux *http.ServeMux) {
 	for _, route := range web.Routes {
 		mux.Handle(route, dash)
 	}
+}
+
+// dashQuery answers the dashboard's PromQL with the API's engine.
+func (s *Server) dashQuery() engineQuery {
+	return engineQuery{engine: s.engine, store: s.store, timeout: s.opts.QueryTimeout}
 }
 
 // dashAlerts lists the firing alerts for the overview, most severe and

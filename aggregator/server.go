@@ -43,6 +43,7 @@ type Server struct {
 	alerts *alerting
 	auth   *auth.Auth
 	audit  *audit.Log
+	prov   *provisioning // nil: no provider configured
 
 	mu  sync.Mutex
 	cfg *config.Config // as loaded, before the built-in jobs
@@ -138,7 +139,11 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error
 		s.store.Close()
 		return nil, err
 	}
-	if err := s.openAuth(ctx, cfg); err != nil {
+	err = s.openAuth(ctx, cfg)
+	if err == nil {
+		s.prov, err = s.openProvisioning(ctx, cfg)
+	}
+	if err != nil {
 		s.alerts.close()
 		s.closeRemote()
 		s.ln.Close()
@@ -242,6 +247,14 @@ func (s *Server) Run(ctx context.Context) error {
 	alertsCtx, stopAlerts := context.WithCancel(context.Background())
 	alertsDone := make(chan struct{})
 	go func() { s.alerts.run(alertsCtx); close(alertsDone) }()
+	provCtx, stopProv := context.WithCancel(context.Background())
+	provDone := make(chan struct{})
+	go func() {
+		if s.prov != nil {
+			s.prov.m.Run(provCtx)
+		}
+		close(provDone)
+	}()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.http.Serve(s.ln) }()
 	s.log.Info("serving", "addr", s.Addr(), "data_dir", s.opts.DataDir, "targets", len(s.disc.Targets()))
@@ -258,6 +271,9 @@ func (s *Server) Run(ctx context.Context) error {
 	<-discDone
 	stopAlerts()
 	<-alertsDone
+	stopProv()
+	<-provDone
+	s.prov.close()
 	s.scrape.Stop()
 	stopRemote() // flushes what is buffered to the queue files
 	remoteWG.Wait()

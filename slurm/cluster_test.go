@@ -7,8 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,6 +17,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/gpu-watchdog/gpu-watchdog/internal/testenv"
 	"github.com/gpu-watchdog/gpu-watchdog/slurm/munge"
 	"github.com/gpu-watchdog/gpu-watchdog/slurm/slurmtest"
 )
@@ -35,11 +34,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	agentBin = filepath.Join(dir, "gpuwd-agent")
-	build := exec.Command("go", "build", "-o", agentBin, "github.com/gpu-watchdog/gpu-watchdog/cmd/gpuwd-agent")
-	build.Env = append(os.Environ(), "CGO_ENABLED=1", "CGO_CFLAGS=-Wno-deprecated-declarations")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building gpuwd-agent: %v\n%s", err, out)
+	if agentBin, err = testenv.BuildAgent(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	code := m.Run()

@@ -21,7 +21,7 @@ func (m *Manager) follow(ctx context.Context, id string) {
 		next := m.step(ctx, l)
 		if next.Stage != l.Stage || next.Error != l.Error || next.PodID != l.PodID {
 			if next.Stage != l.Stage {
-				next.Reached[next.Stage] = m.opts.Now()
+				reached(&next, m.opts.Now())
 				m.opts.Logger.Info("launch moved on", "launch", id, "pod", next.PodID, "stage", next.Stage, "error", next.Error)
 			}
 			// Recorded first: what the dashboard shows survives a restart.
@@ -56,7 +56,11 @@ func (m *Manager) step(ctx context.Context, l Launch) Launch {
 	switch l.Stage {
 	case StageRequested:
 		spec := l.Spec
-		spec.Env = m.opts.Join.AgentEnv(spec.Role, spec.RequestID)
+		join, ok := m.opts.ProviderJoin[l.Provider]
+		if !ok {
+			join = m.opts.Join
+		}
+		spec.Env = join.AgentEnv(spec.Role, spec.RequestID)
 		pod, err := p.Create(ctx, spec)
 		if err != nil {
 			// The provider has retried what can be retried: this is its answer.
@@ -95,6 +99,24 @@ func (m *Manager) step(ctx context.Context, l Launch) Launch {
 		}
 	}
 	return l
+}
+
+// reached notes that l got to its stage at t, and to the stages it
+// passed on the way in one step (a pod seen running with its agent
+// already registered).
+func reached(l *Launch, t time.Time) {
+	if l.Stage == StageFailed {
+		l.Reached[StageFailed] = t
+		return
+	}
+	for _, s := range Stages {
+		if l.Reached[s].IsZero() {
+			l.Reached[s] = t
+		}
+		if s == l.Stage {
+			return
+		}
+	}
 }
 
 func fail(l Launch, why string) Launch {

@@ -32,8 +32,11 @@ type Options struct {
 	// DB keeps the launches (the aggregator's alerts.db).
 	DB    *sql.DB
 	Fleet Fleet
-	// Join is what launched pods need to join the fleet.
-	Join Join
+	// Join is what launched pods need to join the fleet; ProviderJoin
+	// replaces it for the pods of some providers (local pods reach the
+	// aggregator at another address than cloud pods).
+	Join         Join
+	ProviderJoin map[string]Join
 	// Poll is how often a launch under way is checked (default 1s).
 	Poll time.Duration
 	// Timeout fails a launch not ready this long after it was asked for
@@ -205,7 +208,11 @@ func (m *Manager) Launch(ctx context.Context, r Request) ([]Launch, error) {
 	if _, err := m.Provider(r.Provider); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	if r.Role == RoleWorker && m.opts.Join.ConfServer == "" {
+	join, ok := m.opts.ProviderJoin[r.Provider]
+	if !ok {
+		join = m.opts.Join
+	}
+	if r.Role == RoleWorker && join.ConfServer == "" {
 		return nil, fmt.Errorf("%w: workers need a Slurm head: set provision.join.slurm_conf_server", ErrInvalid)
 	}
 	name := cmp.Or(r.Name, "gpuwd")

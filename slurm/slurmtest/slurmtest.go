@@ -1,10 +1,10 @@
 // Package slurmtest starts machines for tests that run a real Slurm: each
-// node is a network namespace on a bridge of its own, with its own hostname
-// and mount namespace, in which the per-node directories Slurm and the agent
-// use (/run/munge, /run/slurm, /run/gpuwd, /var/lib/gpuwd) are private. So
-// several agents on one host behave like pods: each runs its own munged and
-// slurmd on the usual ports and paths. Everything made is removed by the
-// test's cleanup. It needs root, ip(8), nsenter and unshare.
+// node is a namespace of package nodens, with its own network, hostname and
+// private /run/munge, /run/slurm, /run/gpuwd and /var/lib/gpuwd, so several
+// agents on one host behave like pods, each running its own munged and
+// slurmd on the usual ports and paths. This package ties nodens to a test:
+// failures end it, and everything made is removed by its cleanup. It needs
+// root, ip(8), nsenter and unshare.
 package slurmtest
 
 import (
@@ -15,19 +15,19 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
+	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/gpu-watchdog/gpu-watchdog/internal/nodens"
 	"github.com/gpu-watchdog/gpu-watchdog/internal/testenv"
 )
 
 // PrivateDirs are the directories every node gets its own copy of.
-var PrivateDirs = []string{"/run/munge", "/run/slurm", "/run/gpuwd", "/var/lib/gpuwd"}
+var PrivateDirs = nodens.PrivateDirs
 
 // Require ends the test unless this machine can run a Slurm cluster: root,
 // the namespace tools, and Slurm itself (make test installs it).
@@ -36,107 +36,60 @@ func Require(t testing.TB) {
 	if os.Geteuid() != 0 {
 		testenv.Missing(t, "Slurm cluster tests need root (network namespaces, mounts)")
 	}
-	for _, p := range []string{"ip", "nsenter", "unshare", "mount", "slurmctld", "slurmd", "sinfo", "munged"} {
+	for _, p := range append(slices.Clone(nodens.Tools), "slurmctld", "slurmd", "sinfo", "munged") {
 		if _, err := exec.LookPath(p); err != nil {
 			testenv.Missing(t, p+" not found (make test installs slurmctld, slurmd, slurm-client and munge)")
 		}
 	}
 }
 
-var networks atomic.Int32
-
 // Network is a bridge in the host's namespace with one namespace per node.
 type Network struct {
-	t      testing.TB
-	id     string // keeps names apart between test runs
-	bridge string
-	prefix string // "10.201.7." — the bridge is .1, nodes .11 on
-	mu     sync.Mutex
-	nodes  int
+	t   testing.TB
+	net *nodens.Network
 }
 
 // NewNetwork makes the bridge; cleanup removes it with every node.
 func NewNetwork(t testing.TB) *Network {
 	t.Helper()
 	Require(t)
-	seq := int(networks.Add(1))
-	pid := os.Getpid()
-	n := &Network{t: t, id: strconv.Itoa(pid%10000) + "n" + strconv.Itoa(seq%100),
-		prefix: fmt.Sprintf("10.%d.%d.", 200+pid%50, (pid/50+seq)%250)}
-	n.bridge = "gwdbr" + n.id
-	run(t, "ip", "link", "add", n.bridge, "type", "bridge")
-	t.Cleanup(func() { _ = exec.Command("ip", "link", "del", n.bridge).Run() })
-	// Docker's FORWARD policy is DROP, and bridged packets pass through it
-	// when br_netfilter is loaded: let the nodes talk to each other.
-	for _, ipt := range []string{"iptables", "iptables-legacy"} {
-		rule := []string{"FORWARD", "-i", n.bridge, "-o", n.bridge, "-j", "ACCEPT"}
-		if exec.Command(ipt, append([]string{"-I"}, rule...)...).Run() == nil {
-			t.Cleanup(func() { _ = exec.Command(ipt, append([]string{"-D"}, rule...)...).Run() })
-		}
+	n, err := nodens.New()
+	if err != nil {
+		t.Fatal(err)
 	}
-	run(t, "ip", "addr", "add", n.prefix+"1/24", "dev", n.bridge)
-	run(t, "ip", "link", "set", n.bridge, "up")
-	for _, d := range PrivateDirs {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return n
+	t.Cleanup(n.Close)
+	return &Network{t: t, net: n}
 }
 
 // HostIP is the bridge's address in the host's namespace: nodes reach the
 // test (an aggregator, say) there.
-func (n *Network) HostIP() string { return n.prefix + "1" }
+func (n *Network) HostIP() string { return n.net.HostIP() }
 
 // Node is one machine: a network namespace, a hostname, private directories.
 type Node struct {
-	Name  string
-	IP    string
-	Dir   string // the node's own files; Dir/<private dir> is bound on it
-	netns string
-	net   *Network
+	Name string
+	IP   string
+	Dir  string // the node's own files; Dir/<private dir> is bound on it
+	node *nodens.Node
 }
 
 // Node adds a machine named name (also its hostname and Slurm node name).
 func (n *Network) Node(name string) *Node {
 	t := n.t
 	t.Helper()
-	n.mu.Lock()
-	n.nodes++
-	i := n.nodes
-	n.mu.Unlock()
-	node := &Node{Name: name, IP: n.prefix + strconv.Itoa(10+i), Dir: t.TempDir(), net: n}
-	ns := "gwd" + n.id + "-" + strconv.Itoa(i)
-	veth := "gwv" + n.id + "x" + strconv.Itoa(i)
-	run(t, "ip", "netns", "add", ns)
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
-	node.netns = "/run/netns/" + ns
-	run(t, "ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns)
-	run(t, "ip", "link", "set", veth, "master", n.bridge, "up")
-	run(t, "ip", "-n", ns, "addr", "add", node.IP+"/24", "dev", "eth0")
-	run(t, "ip", "-n", ns, "link", "set", "lo", "up")
-	run(t, "ip", "-n", ns, "link", "set", "eth0", "up")
-	for _, d := range PrivateDirs {
-		if err := os.MkdirAll(filepath.Join(node.Dir, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
+	node, err := n.net.Node(name, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
 	}
-	return node
+	t.Cleanup(node.Close)
+	return &Node{Name: name, IP: node.IP, Dir: node.Dir, node: node}
 }
 
 // Command runs prog inside the node: its network, hostname and private
 // directories. The returned command's process is prog itself (every
 // wrapper execs in place), so signalling it signals prog.
 func (node *Node) Command(prog string, args ...string) *exec.Cmd {
-	var script strings.Builder
-	script.WriteString("hostname " + node.Name)
-	for _, d := range PrivateDirs {
-		fmt.Fprintf(&script, " && mount --bind %s %s", filepath.Join(node.Dir, d), d)
-	}
-	script.WriteString(` && exec "$@"`)
-	all := append([]string{"--net=" + node.netns, "unshare", "--uts", "--mount", "--propagation", "private",
-		"sh", "-c", script.String(), "sh", prog}, args...)
-	return exec.Command("nsenter", all...)
+	return node.node.Command(prog, args...)
 }
 
 // FakeGPUs makes n device files nvidia0… in a new directory, standing in
@@ -144,10 +97,8 @@ func (node *Node) Command(prog string, args ...string) *exec.Cmd {
 func FakeGPUs(t testing.TB, n int) string {
 	t.Helper()
 	dir := t.TempDir()
-	for i := range n {
-		if err := syscall.Mknod(filepath.Join(dir, "nvidia"+strconv.Itoa(i)), syscall.S_IFCHR|0o666, int(1<<8|3)); err != nil {
-			t.Fatalf("mknod: %v", err)
-		}
+	if err := nodens.FakeGPUs(dir, n); err != nil {
+		t.Fatal(err)
 	}
 	return dir
 }
@@ -193,15 +144,7 @@ func (node *Node) Start(t testing.TB, prog string, args ...string) *Process {
 		ns := p.MountNamespace()
 		p.Signal(syscall.SIGKILL)
 		<-p.done
-		deadline := time.Now().Add(10 * time.Second)
-		for left := ProcessesIn(ns); ns != "" && len(left) > 0; left = ProcessesIn(ns) {
-			if time.Now().After(deadline) {
-				for pid := range left {
-					_ = syscall.Kill(pid, syscall.SIGKILL)
-				}
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		nodens.Drain(ns, 10*time.Second)
 		if t.Failed() || os.Getenv("SHOWLOGS") != "" {
 			t.Logf("%s on %s:\n%s", filepath.Base(prog), node.Name, p.Log())
 		}
@@ -252,9 +195,7 @@ func (p *Process) LogRecords() []map[string]any {
 func (p *Process) Exec(ctx context.Context, env []string, prog string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	all := append([]string{"-t", strconv.Itoa(p.Pid()), "-n", "-u", "-m", "--", "env"}, env...)
-	all = append(all, prog)
-	cmd := exec.CommandContext(ctx, "nsenter", append(all, args...)...)
+	cmd := nodens.Enter(ctx, p.Pid(), "env", append(append(env, prog), args...)...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return string(out), fmt.Errorf("%s %s: %v: %s", prog, strings.Join(args, " "), err, out)
@@ -263,32 +204,7 @@ func (p *Process) Exec(ctx context.Context, env []string, prog string, args ...s
 }
 
 // MountNamespace is the mount namespace p runs in ("mnt:[4026…]").
-func (p *Process) MountNamespace() string {
-	ns, _ := os.Readlink("/proc/" + strconv.Itoa(p.Pid()) + "/ns/mnt")
-	return ns
-}
+func (p *Process) MountNamespace() string { return nodens.MountNamespace(p.Pid()) }
 
 // ProcessesIn lists the processes (pid → name) in mount namespace ns.
-func ProcessesIn(ns string) map[int]string {
-	out := map[int]string{}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if got, _ := os.Readlink("/proc/" + e.Name() + "/ns/mnt"); got != ns {
-			continue
-		}
-		comm, _ := os.ReadFile("/proc/" + e.Name() + "/comm")
-		out[pid] = strings.TrimSpace(string(comm))
-	}
-	return out
-}
-
-func run(t testing.TB, prog string, args ...string) {
-	t.Helper()
-	if out, err := exec.Command(prog, args...).CombinedOutput(); err != nil {
-		t.Fatalf("%s %s: %v: %s", prog, strings.Join(args, " "), err, out)
-	}
-}
+func ProcessesIn(ns string) map[int]string { return nodens.ProcessesIn(ns) }

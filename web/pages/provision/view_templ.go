@@ -1454,8 +1454,11 @@ func stageCell(l provision.Launch, s provision.Stage) string {
 }
 
 func uptime(d time.Duration) string {
-	if d <= 0 {
+	switch {
+	case d <= 0:
 		return "–"
+	case d < time.Minute:
+		return d.Round(time.Second).String()
 	}
 	return d.Round(time.Minute).String()
 }

@@ -1,0 +1,158 @@
+package aggregator
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/gpu-watchdog/gpu-watchdog/aggregator/config"
+	"github.com/gpu-watchdog/gpu-watchdog/aggregator/provision"
+	"github.com/gpu-watchdog/gpu-watchdog/aggregator/provision/local"
+	"github.com/gpu-watchdog/gpu-watchdog/aggregator/provision/runpod"
+	provisionpage "github.com/gpu-watchdog/gpu-watchdog/web/pages/provision"
+)
+
+// provisioning is the pods gpuwd launches: the manager, and the local
+// provider to close (it runs the pods' processes).
+type provisioning struct {
+	m     *provision.Manager
+	local *local.Provider
+}
+
+// openProvisioning sets up the providers the config names; nil when none.
+func (s *Server) openProvisioning(ctx context.Context, cfg *config.Config) (*provisioning, error) {
+	pc := cfg.Provision
+	if pc.RunPod == nil && pc.Local == nil {
+		return nil, nil
+	}
+	p := &provisioning{}
+	var providers []provision.Provider
+	if pc.RunPod != nil {
+		rp, err := runpod.New(runpod.Config{URL: pc.RunPod.URL, APIKeyFile: pc.RunPod.APIKeyFile, Image: pc.RunPod.Image,
+			ContainerDiskGB: pc.RunPod.ContainerDiskGB, VolumeGB: pc.RunPod.VolumeGB, Logger: s.log.With("component", "runpod")})
+		if err != nil {
+			return nil, fmt.Errorf("provision.runpod: %w", err)
+		}
+		providers = append(providers, rp)
+	}
+	if pc.Local != nil {
+		bin, err := agentBinary(pc.Local.AgentBinary)
+		if err != nil {
+			return nil, fmt.Errorf("provision.local: %w", err)
+		}
+		p.local, err = local.New(local.Config{AgentBinary: bin, Dir: cmp.Or(pc.Local.Dir, filepath.Join(s.opts.DataDir, "local-pods")),
+			Namespaces: pc.Local.Namespaces, Logger: s.log.With("component", "local-pods")})
+		if err != nil {
+			return nil, fmt.Errorf("provision.local: %w", err)
+		}
+		providers = append(providers, p.local)
+	}
+	join, err := s.join(cfg)
+	if err != nil {
+		p.close()
+		return nil, err
+	}
+	// Local pods reach this server over loopback, or, in namespaces of
+	// their own, at the bridge's address (listen on it, or on 0.0.0.0).
+	perProvider := map[string]provision.Join{}
+	if p.local != nil {
+		lj := join
+		lj.AggregatorURL = "http://" + loopbackAddr(s.ln.Addr())
+		if pc.Local.Namespaces {
+			lj.AggregatorURL = "http://" + net.JoinHostPort(p.local.HostAddress(), port(s.ln.Addr()))
+		}
+		perProvider[p.local.Name()] = lj
+	}
+	p.m, err = provision.New(ctx, provision.Options{Providers: providers, DB: s.alerts.db, Join: join, ProviderJoin: perProvider,
+		Fleet:  provisionFleet{agents: s.disc.Agents, query: s.dashQuery()},
+		Logger: s.log.With("component", "provision")})
+	if err != nil {
+		p.close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// join is what launched pods are started with: the config's values, else
+// this server's external URL and registration token. Local pods in their
+// own namespaces reach this server at the bridge's address.
+func (s *Server) join(cfg *config.Config) (provision.Join, error) {
+	jc := cfg.Provision.Join
+	j := provision.Join{AggregatorURL: cmp.Or(jc.AggregatorURL, s.opts.ExternalURL), ConfServer: jc.SlurmConfServer,
+		RegistrationToken: string(jc.RegistrationToken), MetricsToken: string(jc.MetricsToken)}
+	if j.RegistrationToken == "" {
+		t, err := cfg.Registration.LoadToken()
+		if err != nil {
+			return j, fmt.Errorf("provision: registration token: %w", err)
+		}
+		j.RegistrationToken = string(t)
+	}
+	if j.RegistrationToken == "" {
+		return j, errors.New("provision: launched pods could not register: set registration.token (or provision.join.registration_token)")
+	}
+	key, err := jc.LoadMungeKey()
+	if err != nil {
+		return j, fmt.Errorf("provision.join: %w", err)
+	}
+	j.MungeKey = string(key)
+	return j, nil
+}
+
+// agentBinary is gpuwd-agent: as configured, else beside this program,
+// else on $PATH.
+func agentBinary(configured string) (string, error) {
+	if configured != "" {
+		return configured, nil
+	}
+	if self, err := os.Executable(); err == nil {
+		if p := filepath.Join(filepath.Dir(self), "gpuwd-agent"); fileExists(p) {
+			return p, nil
+		}
+	}
+	p, err := exec.LookPath("gpuwd-agent")
+	if err != nil {
+		return "", errors.New("gpuwd-agent not found beside gpuwd or on $PATH: set provision.local.agent_binary")
+	}
+	return p, nil
+}
+
+func port(a net.Addr) string {
+	_, p, _ := net.SplitHostPort(a.String())
+	return p
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}
+
+func (p *provisioning) close() {
+	if p != nil && p.local != nil {
+		p.local.Close()
+	}
+}
+
+// provisioner is what the dashboard launches with; nil when nothing is
+// configured (a nil *Manager in the interface would not be nil).
+func (p *provisioning) provisioner() provisionpage.Provisioner {
+	if p == nil {
+		return nil
+	}
+	return p.m
+}
+
+// podNodes maps the pod ids agents registered with to their node names.
+func (s *Server) podNodes() map[string]string {
+	out := map[string]string{}
+	for _, a := range s.disc.Agents() {
+		if a.PodID != "" {
+			out[a.PodID] = a.Node
+		}
+	}
+	return out
+}
