@@ -35,9 +35,11 @@ mkdir -p demo-data
 here=$(cd "$(dirname "$0")" && pwd)
 # The default rule pack; alerts show at /api/v1/alerts and /api/v2/alerts
 # (no receivers: add alerting.config_file to send them to chat).
+# The Provision page launches more simulated pods on this machine.
 cat >demo-data/gpuwd.yml <<CFG
 global: {evaluation_interval: 15s}
 rule_files: ["$here/rules/*.yml"]
+provision: {local: {agent_binary: "$(cd "$BIN" && pwd)/gpuwd-agent"}}
 CFG
 
 alive() { # pid name log

@@ -4,21 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
-	"time"
-
-	"github.com/prometheus/common/model"
 )
 
-// Provision is where GPU pods can be launched from, what they need to join
-// the fleet, and when idle ones are stopped. Without a provider the
+// Provision is where GPU pods can be launched from, and what they need to
+// join the fleet. Without a provider the
 // dashboard's provisioning page says how to configure one.
 type Provision struct {
 	Join   ProvisionJoin `yaml:"join"`
 	RunPod *RunPod       `yaml:"runpod"`
 	Local  *LocalPods    `yaml:"local"`
-	// IdlePolicies stop or terminate pods whose GPUs idle too long.
-	IdlePolicies []IdlePolicy `yaml:"idle_policies"`
 }
 
 // ProvisionJoin is what a launched pod's agent is started with. Secrets may
@@ -65,29 +59,6 @@ type LocalPods struct {
 	Namespaces bool `yaml:"namespaces"`
 }
 
-// IdlePolicy stops (or terminates) a pod whose GPUs all stayed under
-// BelowPercent for For. Pods labelled gpuwd_idle_policy="off" (agent
-// --register-labels) are left alone.
-type IdlePolicy struct {
-	Name string `yaml:"name"`
-	// The pool: pods of this provider and GPU type ("" for any).
-	Provider string `yaml:"provider"`
-	GPUType  string `yaml:"gpu_type"`
-	// BelowPercent is the utilisation under which a GPU is idle (default 5).
-	BelowPercent float64 `yaml:"below_percent"`
-	// For is how long every GPU of the pod must stay idle (default 30m).
-	For model.Duration `yaml:"for"`
-	// Action is stop (keeps the volume) or terminate (default stop).
-	Action string `yaml:"action"`
-	// DryRun only notifies: what would have been stopped, and why.
-	DryRun bool `yaml:"dry_run"`
-	// Grace is how long after the chat warning the pod is stopped, unless
-	// it got busy again or was opted out meanwhile (default 10m).
-	Grace model.Duration `yaml:"grace"`
-}
-
-var policyNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
-
 func (p *Provision) complete(dir string) error {
 	if u := p.Join.AggregatorURL; u != "" {
 		if pu, err := url.Parse(u); err != nil || pu.Host == "" || (pu.Scheme != "http" && pu.Scheme != "https") {
@@ -107,37 +78,6 @@ func (p *Provision) complete(dir string) error {
 	if p.Local != nil {
 		p.Local.Dir = resolve(dir, p.Local.Dir)
 		p.Local.AgentBinary = resolve(dir, p.Local.AgentBinary)
-	}
-	seen := map[string]bool{}
-	for i := range p.IdlePolicies {
-		ip := &p.IdlePolicies[i]
-		switch {
-		case !policyNameRE.MatchString(ip.Name):
-			return fmt.Errorf("idle_policies[%d]: name %q: lower-case letters, digits, _ and -", i, ip.Name)
-		case seen[ip.Name]:
-			return fmt.Errorf("idle_policies[%d]: name %q is used twice", i, ip.Name)
-		}
-		seen[ip.Name] = true
-		if ip.BelowPercent == 0 {
-			ip.BelowPercent = 5
-		}
-		if ip.For == 0 {
-			ip.For = model.Duration(30 * time.Minute)
-		}
-		if ip.Grace == 0 {
-			ip.Grace = model.Duration(10 * time.Minute)
-		}
-		if ip.Action == "" {
-			ip.Action = "stop"
-		}
-		switch {
-		case ip.BelowPercent < 0 || ip.BelowPercent > 100:
-			return fmt.Errorf("idle_policies[%d] (%s): below_percent must be 0 to 100", i, ip.Name)
-		case ip.Action != "stop" && ip.Action != "terminate":
-			return fmt.Errorf("idle_policies[%d] (%s): action must be stop or terminate", i, ip.Name)
-		case time.Duration(ip.For) < time.Minute:
-			return fmt.Errorf("idle_policies[%d] (%s): for must be at least 1m", i, ip.Name)
-		}
 	}
 	return nil
 }
