@@ -61,7 +61,8 @@ type Manager struct {
 	running  sync.WaitGroup // followers
 
 	listMu sync.Mutex
-	lists  map[string]podList // provider → its last pod list
+	lists  map[string]podList   // provider → its last pod list
+	offers map[string]offerList // provider → its GPU types
 }
 
 // New opens the launches table and loads recent launches; Run follows the
@@ -83,7 +84,7 @@ func New(ctx context.Context, o Options) (*Manager, error) {
 		o.Now = time.Now
 	}
 	m := &Manager{opts: o, providers: map[string]Provider{}, launches: map[string]*Launch{},
-		started: make(chan struct{}), lists: map[string]podList{}}
+		started: make(chan struct{}), lists: map[string]podList{}, offers: map[string]offerList{}}
 	for _, p := range o.Providers {
 		if _, dup := m.providers[p.Name()]; dup {
 			return nil, fmt.Errorf("provision: provider %q configured twice", p.Name())
@@ -131,6 +132,7 @@ func (m *Manager) Run(ctx context.Context) {
 	for _, id := range under {
 		m.running.Go(func() { m.follow(ctx, id) })
 	}
+	m.running.Go(func() { m.lister(ctx) })
 	<-ctx.Done()
 	m.running.Wait()
 }

@@ -17,6 +17,7 @@ type stubProvider struct {
 	mu        sync.Mutex
 	pods      map[string]*Pod
 	createErr error
+	listErr   error
 	specs     []PodSpec
 }
 
@@ -41,7 +42,18 @@ func (p *stubProvider) Get(_ context.Context, id string) (Pod, error) {
 	}
 	return Pod{}, fmt.Errorf("pod %s: %w", id, ErrNotFound)
 }
-func (p *stubProvider) List(context.Context) ([]Pod, error)  { return nil, nil }
+func (p *stubProvider) List(context.Context) ([]Pod, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.listErr != nil {
+		return nil, p.listErr
+	}
+	var out []Pod
+	for _, pod := range p.pods {
+		out = append(out, *pod)
+	}
+	return out, nil
+}
 func (p *stubProvider) Stop(context.Context, string) error   { return nil }
 func (p *stubProvider) Resume(context.Context, string) error { return nil }
 func (p *stubProvider) Terminate(_ context.Context, id string) error {
@@ -235,5 +247,34 @@ func TestLaunchRefusesBadRequestsAndReportsProviderErrors(t *testing.T) {
 	}
 	if l := waitStage(t, m, ls[0].ID, StageFailed); !strings.Contains(l.Error, "no longer any instances") {
 		t.Errorf("failure %q", l.Error)
+	}
+}
+
+func TestAFailedListingKeepsTheLastPods(t *testing.T) {
+	p, f := &stubProvider{pods: map[string]*Pod{}}, &stubFleet{agents: map[string]string{}, slurm: map[string]string{}}
+	m, _ := newTestManager(t, t.TempDir(), p, f)
+	ls, err := m.Launch(context.Background(), Request{Provider: "stub", GPUType: "h100", GPUCount: 1, Count: 1, Cloud: CloudAll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := waitStage(t, m, ls[0].ID, StageProvisioning)
+	m.list(context.Background(), "stub")
+	if pods, _ := m.Pods(context.Background()); len(pods) != 1 {
+		t.Fatalf("listed %+v", pods)
+	}
+	// Stopping lists again at once: the failure shows beside the pods
+	// listed before.
+	p.mu.Lock()
+	p.listErr = errors.New("runpod: 503 Service Unavailable")
+	p.mu.Unlock()
+	if err := m.Act(context.Background(), "stub", l.PodID, ActionStop); err != nil {
+		t.Fatal(err)
+	}
+	pods, errs := m.Pods(context.Background())
+	if len(pods) != 1 || pods[0].ID != l.PodID || pods[0].Provider != "stub" {
+		t.Errorf("pods after a failed listing: %+v", pods)
+	}
+	if !strings.Contains(fmt.Sprint(errs["stub"]), "503") {
+		t.Errorf("listing errors: %v", errs)
 	}
 }
