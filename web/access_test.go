@@ -69,7 +69,7 @@ func newSite(t *testing.T, public bool) *site {
 		t.Fatal(err)
 	}
 	s := &site{alerts: &alerting{}, audit: log}
-	srv := httptest.NewServer(New(Options{Targets: noTargets{}, Alerting: s.alerts, AlertActions: s.alerts, Auth: a, Audit: log, Version: "test"}))
+	srv := httptest.NewServer(New(Options{Targets: noTargets{}, Alerting: s.alerts, AlertActions: s.alerts, Auth: a, Audit: log, Version: "test", Refresh: time.Second}))
 	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)
 	s.url = srv.URL
@@ -125,6 +125,11 @@ func TestPrivateDashboardAsksForALoginFirst(t *testing.T) {
 	resp, doc = s.post(t, "/login", url.Values{"_csrf": {token}, "username": {"alice"}, "password": {"wrong"}, "next": {"/alerts"}})
 	if resp.StatusCode != http.StatusUnauthorized || doc.Find(`[data-testid=login-error]`).Text() != auth.ErrBadLogin.Error() {
 		t.Errorf("wrong password: %d %q", resp.StatusCode, doc.Find(`[data-testid=login-error]`).Text())
+	}
+	// A page that answers a form has no address to fetch again: it does
+	// not refresh itself.
+	if got, _ := doc.Find(`meta[name=gpuwd-refresh]`).Attr("content"); got != "0" {
+		t.Errorf("the page answering a POST refreshes every %q s", got)
 	}
 	resp, _ = s.post(t, "/login", url.Values{"_csrf": {token}, "username": {"alice"}, "password": {"correct horse"}, "next": {"/alerts"}})
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/alerts" {

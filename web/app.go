@@ -79,7 +79,11 @@ func New(o Options) *echo.Echo {
 	e.Use(securityHeaders)
 	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			c.SetRequest(c.Request().WithContext(ui.WithRefresh(c.Request().Context(), o.Refresh)))
+			// A page answering a form (its errors, a rule's test) has no
+			// address to fetch again: only GETs refresh themselves.
+			if m := c.Request().Method; m == http.MethodGet || m == http.MethodHead {
+				c.SetRequest(c.Request().WithContext(ui.WithRefresh(c.Request().Context(), o.Refresh)))
+			}
 			return next(c)
 		}
 	})
