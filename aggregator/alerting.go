@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/config"
@@ -39,6 +40,9 @@ type alerting struct {
 	// historyRetention is how long alert state changes are kept: as long
 	// as the metrics (storage.retention).
 	historyRetention time.Duration
+	// externalLabels are added to the alerts gpuwd sends itself (idle
+	// policies' actions), as the rules add them to theirs.
+	externalLabels atomic.Pointer[map[string]string]
 }
 
 // noRouting is the configuration without alerting.config_file: alerts are
@@ -51,6 +55,7 @@ func (s *Server) openAlerting(ctx context.Context, cfg *config.Config) (a *alert
 		return nil, err
 	}
 	a = &alerting{db: db, log: s.log, historyRetention: time.Duration(cfg.Storage.Retention)}
+	a.externalLabels.Store(&cfg.Global.ExternalLabels)
 	defer func() {
 		if err != nil {
 			db.Close()
@@ -109,7 +114,7 @@ func (s *Server) openAlerting(ctx context.Context, cfg *config.Config) (a *alert
 		Metrics:         rules.NewMetrics(s.reg),
 	})
 	if err == nil {
-		err = a.rules.Update(ctx, cfg.RuleFiles)
+		err = a.rules.Update(ctx, s.ruleFiles(cfg))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("rules: %w", err)
@@ -179,7 +184,7 @@ func (a *alerting) notify(_ context.Context, alerts []rules.Notification) {
 
 // reload applies new rule files and a new Alertmanager configuration;
 // on any error nothing changes.
-func (a *alerting) reload(ctx context.Context, cfg *config.Config) error {
+func (a *alerting) reload(ctx context.Context, cfg *config.Config, ruleFiles []string) error {
 	routing, ints, err := loadRouting(cfg.Alerting.ConfigFile, a.log)
 	if err != nil {
 		return err
@@ -188,9 +193,10 @@ func (a *alerting) reload(ctx context.Context, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
-	if err := a.rules.Update(ctx, cfg.RuleFiles); err != nil {
+	if err := a.rules.Update(ctx, ruleFiles); err != nil {
 		return fmt.Errorf("rules: %w", err)
 	}
+	a.externalLabels.Store(&cfg.Global.ExternalLabels)
 	a.outbox.SetReceivers(ints)
 	a.dispatch.ApplyConfig(routing)
 	a.forward.SetClients(clients)

@@ -24,6 +24,7 @@ func (s *Server) registerDashboard(mux *http.ServeMux) {
 		Targets:       dashTargets{s.scrape},
 		Provisioner:   s.prov.provisioner(),
 		PodNodes:      s.podNodes,
+		IdlePolicies:  s.prov.idlePolicies(),
 		Auth:          s.auth,
 		Audit:         s.audit,
 		SecureCookies: s.secureCookies(),

@@ -9,9 +9,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
+	"time"
 
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/config"
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/provision"
+	"github.com/gpu-watchdog/gpu-watchdog/aggregator/provision/idle"
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/provision/local"
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/provision/runpod"
 	provisionpage "github.com/gpu-watchdog/gpu-watchdog/web/pages/provision"
@@ -22,6 +25,19 @@ import (
 type provisioning struct {
 	m     *provision.Manager
 	local *local.Provider
+	watch *podWatch
+	idle  *idle.Enforcer // nil: no idle policies
+}
+
+// run runs the manager, the pod watch and the idle policies until ctx ends.
+func (p *provisioning) run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() { p.m.Run(ctx) })
+	wg.Go(func() { p.watch.run(ctx) })
+	if p.idle != nil {
+		wg.Go(func() { p.idle.Run(ctx) })
+	}
+	wg.Wait()
 }
 
 // openProvisioning sets up the providers the config names; nil when none.
@@ -74,6 +90,16 @@ func (s *Server) openProvisioning(ctx context.Context, cfg *config.Config) (*pro
 	if err != nil {
 		p.close()
 		return nil, err
+	}
+	p.watch = &podWatch{pods: p.m, disc: s.disc, query: s.dashQuery(), sink: storeSink{s.store},
+		log: s.log.With("component", "provision"), every: 5 * time.Second}
+	if policies := cfg.Provision.Policies(); len(policies) > 0 {
+		p.idle, err = idle.New(ctx, idle.Options{Policies: policies, Alerts: s.idleAlerts, Muted: s.idleMuted, Pods: p.m,
+			Audit: s.audit, Notify: s.announceIdle, DB: s.alerts.db, Logger: s.log.With("component", "idle-policy")})
+		if err != nil {
+			p.close()
+			return nil, err
+		}
 	}
 	return p, nil
 }
@@ -144,6 +170,14 @@ func (p *provisioning) provisioner() provisionpage.Provisioner {
 		return nil
 	}
 	return p.m
+}
+
+// idlePolicies are shown on the dashboard; nil when there are none.
+func (p *provisioning) idlePolicies() provisionpage.IdlePolicies {
+	if p == nil || p.idle == nil {
+		return nil
+	}
+	return p.idle
 }
 
 // podNodes maps the pod ids agents registered with to their node names.

@@ -44,6 +44,9 @@ type Server struct {
 	auth   *auth.Auth
 	audit  *audit.Log
 	prov   *provisioning // nil: no provider configured
+	// idleRules is the idle policies' rule file, written at start; "" when
+	// there are none.
+	idleRules string
 
 	mu  sync.Mutex
 	cfg *config.Config // as loaded, before the built-in jobs
@@ -133,7 +136,11 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error
 	if s.opts.ExternalURL == "" {
 		s.opts.ExternalURL = defaultExternalURL(s.ln.Addr())
 	}
-	if s.alerts, err = s.openAlerting(ctx, cfg); err != nil {
+	s.idleRules, err = writeIdleRules(s.opts.DataDir, cfg)
+	if err == nil {
+		s.alerts, err = s.openAlerting(ctx, cfg)
+	}
+	if err != nil {
 		s.closeRemote()
 		s.ln.Close()
 		s.store.Close()
@@ -251,7 +258,7 @@ func (s *Server) Run(ctx context.Context) error {
 	provDone := make(chan struct{})
 	go func() {
 		if s.prov != nil {
-			s.prov.m.Run(provCtx)
+			s.prov.run(provCtx)
 		}
 		close(provDone)
 	}()
@@ -305,7 +312,7 @@ func (s *Server) Reload() error {
 	}
 	// Alerting first: a bad rule file or Alertmanager configuration fails
 	// the reload before anything changed.
-	if err := s.alerts.reload(context.Background(), cfg); err != nil {
+	if err := s.alerts.reload(context.Background(), cfg, s.ruleFiles(cfg)); err != nil {
 		return err
 	}
 	if err := s.reconfigureAuth(cfg); err != nil {

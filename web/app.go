@@ -39,6 +39,8 @@ type Options struct {
 	// PodNodes maps pod ids to their agents' node names.
 	Provisioner provisionpage.Provisioner
 	PodNodes    func() map[string]string
+	// IdlePolicies are shown on the provisioning page (nil: none).
+	IdlePolicies provisionpage.IdlePolicies
 	// Auth decides who may see pages and act; nil: every page is public
 	// and nothing can be changed.
 	Auth *auth.Auth
@@ -125,7 +127,7 @@ func New(o Options) *echo.Echo {
 	}
 	alerts.Register(e)
 	(&targets.Page{Source: o.Targets, Version: o.Version}).Register(e)
-	prov := &provisionpage.Page{Provisioner: o.Provisioner, Query: o.Query, PodNodes: o.PodNodes, Version: o.Version}
+	prov := &provisionpage.Page{Provisioner: o.Provisioner, Query: o.Query, PodNodes: o.PodNodes, Idle: o.IdlePolicies, Version: o.Version}
 	if o.Audit != nil {
 		prov.Audit = o.Audit
 	}

@@ -4,6 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/gpu-watchdog/gpu-watchdog/aggregator/provision/idle"
 )
 
 // Provision is where GPU pods can be launched from, and what they need to
@@ -13,6 +18,49 @@ type Provision struct {
 	Join   ProvisionJoin `yaml:"join"`
 	RunPod *RunPod       `yaml:"runpod"`
 	Local  *LocalPods    `yaml:"local"`
+	// IdlePolicies stop or terminate pods whose GPUs sat idle.
+	IdlePolicies []IdlePolicy `yaml:"idle_policies"`
+}
+
+// IdlePolicy is one pool's idle rule (see package idle). Left out:
+// below_percent 5, for 30m, grace 10m, action stop, dry_run true: a
+// policy only says what it would do until dry_run: false.
+type IdlePolicy struct {
+	Name         string            `yaml:"name"`
+	Provider     string            `yaml:"provider"` // runpod or local; left out: both
+	GPUType      string            `yaml:"gpu_type"` // as the provider names it; left out: every type
+	BelowPercent float64           `yaml:"below_percent"`
+	For          model.Duration    `yaml:"for"`
+	Grace        *model.Duration   `yaml:"grace"`
+	Action       string            `yaml:"action"`
+	DryRun       *bool             `yaml:"dry_run"`
+	Labels       map[string]string `yaml:"labels"` // added to its alerts, for routing
+}
+
+// Policies are the idle policies with their defaults filled in.
+func (p *Provision) Policies() []idle.Policy {
+	out := make([]idle.Policy, 0, len(p.IdlePolicies))
+	for _, c := range p.IdlePolicies {
+		ip := idle.Policy{Name: c.Name, Provider: c.Provider, GPUType: c.GPUType, BelowPercent: c.BelowPercent,
+			For: time.Duration(c.For), Grace: idle.DefaultGrace, Action: idle.Action(c.Action), DryRun: true, Labels: c.Labels}
+		if ip.BelowPercent == 0 {
+			ip.BelowPercent = idle.DefaultBelowPercent
+		}
+		if ip.For == 0 {
+			ip.For = idle.DefaultFor
+		}
+		if c.Grace != nil {
+			ip.Grace = time.Duration(*c.Grace)
+		}
+		if ip.Action == "" {
+			ip.Action = idle.Stop
+		}
+		if c.DryRun != nil {
+			ip.DryRun = *c.DryRun
+		}
+		out = append(out, ip)
+	}
+	return out
 }
 
 // ProvisionJoin is what a launched pod's agent is started with. Secrets may
@@ -79,7 +127,18 @@ func (p *Provision) complete(dir string) error {
 		p.Local.Dir = resolve(dir, p.Local.Dir)
 		p.Local.AgentBinary = resolve(dir, p.Local.AgentBinary)
 	}
-	return nil
+	for i, ip := range p.IdlePolicies {
+		switch {
+		case ip.Provider == "runpod" && p.RunPod == nil, ip.Provider == "local" && p.Local == nil:
+			return fmt.Errorf("idle_policies[%d] (%s): provider %s is not configured", i, ip.Name, ip.Provider)
+		case ip.Provider != "" && ip.Provider != "runpod" && ip.Provider != "local":
+			return fmt.Errorf("idle_policies[%d] (%s): provider %q: want runpod or local", i, ip.Name, ip.Provider)
+		}
+	}
+	if len(p.IdlePolicies) > 0 && p.RunPod == nil && p.Local == nil {
+		return errors.New("idle_policies: no provider is configured (runpod or local)")
+	}
+	return idle.Check(p.Policies())
 }
 
 // LoadMungeKey returns the munge key, read from its file at each call.

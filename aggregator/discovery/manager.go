@@ -53,8 +53,8 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Manager merges the targets of every source: static_configs, file_sd and
-// self-registered agents.
+// Manager merges the targets of every source: static_configs, file_sd,
+// self-registered agents and the pods providers list.
 type Manager struct {
 	opts    Options
 	log     *slog.Logger
@@ -62,9 +62,10 @@ type Manager struct {
 	now     func() time.Time
 	reg     *registry
 
-	mu     sync.Mutex
-	static []target.Target
-	files  []*fileSD
+	mu          sync.Mutex
+	static      []target.Target
+	files       []*fileSD
+	provisioned []Pod
 
 	gen      atomic.Uint64 // bumped after every change of a source
 	notify   chan struct{}
@@ -189,12 +190,13 @@ func (m *Manager) Targets() []target.Target {
 func (m *Manager) compute() []target.Target {
 	m.mu.Lock()
 	all := slices.Clone(m.static)
-	files := m.files
+	files, pods := m.files, m.provisioned
 	m.mu.Unlock()
 	for _, f := range files {
 		all = append(all, f.targets()...)
 	}
 	all = append(all, m.reg.targets()...)
+	all = append(all, m.provisionedTargets(pods, m.reg.list())...)
 
 	seen := make(map[string]bool, len(all))
 	out := make([]target.Target, 0, len(all))
@@ -207,7 +209,7 @@ func (m *Manager) compute() []target.Target {
 			counts[src]++
 		}
 	}
-	for _, src := range []string{"static", "file_sd", "registered"} {
+	for _, src := range []string{"static", "file_sd", "registered", "provisioned"} {
 		m.metrics.targets.WithLabelValues(src).Set(float64(counts[src]))
 	}
 	target.Sort(out)

@@ -34,7 +34,7 @@ func newMetrics(r prometheus.Registerer) (*metrics, error) {
 			Help: "Registered agents dropped after registration.forget_after without a heartbeat.",
 		}),
 	}
-	for _, src := range []string{"static", "file_sd", "registered"} {
+	for _, src := range []string{"static", "file_sd", "registered", "provisioned"} {
 		m.targets.WithLabelValues(src)
 	}
 	if r != nil {

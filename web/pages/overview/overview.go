@@ -55,9 +55,7 @@ func (p *Page) Register(e *echo.Echo) {
 // for it (query.Cache.Trend).
 const trendSpan, trendStep = time.Hour, time.Minute
 
-// A GPU is busy when its utilisation averaged at least this over the last
-// 5 minutes; the idle-cost alert of the rule pack uses the same threshold.
-const busyPercent = "5"
+const busyPercent = query.BusyPercent
 
 // The tiles, in the order shown: what each says, its query, and whether
 // it draws its trend under the number.
@@ -75,10 +73,7 @@ var tiles = []struct {
 	{"fleet-memory", "GPU memory used", "%", `100 * sum(DCGM_FI_DEV_FB_USED) / sum(DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE)`, false},
 	{"fleet-power", "Power", "W", `sum(DCGM_FI_DEV_POWER_USAGE)`, true},
 	{"cost-hour", "Cost per hour", "$", `sum(gpuwd_node_cost_per_hour_dollars)`, true},
-	// Each pod's price spread over its GPUs, summed over the idle ones
-	// (30 minutes under the threshold, as GPUIdleCost).
-	{"idle-cost-hour", "Spent on idle GPUs per hour", "$", `sum(gpuwd_node_cost_per_hour_dollars * on (instance) group_left ()
-		(count by (instance) (avg_over_time(DCGM_FI_DEV_GPU_UTIL[30m]) < ` + busyPercent + `) / count by (instance) (DCGM_FI_DEV_GPU_UTIL)))`, true},
+	{"idle-cost-hour", "Spent on idle GPUs per hour", "$", query.IdleCostPerHour, true},
 }
 
 func (p *Page) serve(c echo.Context) error {

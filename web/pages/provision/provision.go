@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/provision"
+	"github.com/gpu-watchdog/gpu-watchdog/aggregator/provision/idle"
 	"github.com/gpu-watchdog/gpu-watchdog/internal/audit"
 	"github.com/gpu-watchdog/gpu-watchdog/web/auth"
 	"github.com/gpu-watchdog/gpu-watchdog/web/query"
@@ -43,6 +44,15 @@ type Page struct {
 	// Progress is how often the page refreshes while launches are under
 	// way (default 2s).
 	Progress time.Duration
+	// Idle shows the idle policies and what they did; nil: none configured.
+	Idle IdlePolicies
+}
+
+// IdlePolicies are the idle policies in force and their actions
+// (idle.Enforcer).
+type IdlePolicies interface {
+	Policies() []idle.Policy
+	Recent(ctx context.Context) ([]idle.Record, error)
 }
 
 // Register adds the page's routes.
@@ -110,17 +120,21 @@ func (p *Page) serve(c echo.Context) error {
 		}
 		v.Pods = append(v.Pods, r)
 	}
-	v.IdleCost, v.HasIdleCost, _ = query.Number(ctx, p.Query, idleCostExpr, v.Now)
+	v.IdleCost, v.HasIdleCost, _ = query.Number(ctx, p.Query, query.IdleCostPerHour, v.Now)
+	if p.Idle != nil {
+		v.Policies = p.Idle.Policies()
+		recs, err := p.Idle.Recent(ctx)
+		if err != nil {
+			v.Errors = append(v.Errors, "idle policies: "+err.Error())
+		}
+		v.IdleActions = recs
+	}
 	if ui.Admin(ctx) {
 		v.Form = launchForm{Cloud: string(provision.CloudAll), GPUCount: "1", Count: "1"}
 		v.Offers, v.OfferErrors = p.offers(ctx)
 	}
 	return ui.Render(c, http.StatusOK, page(p.head("Provision"), v))
 }
-
-// idleCostExpr is what idle GPUs cost per hour, as the overview's tile.
-const idleCostExpr = `sum(gpuwd_node_cost_per_hour_dollars * on (instance) group_left ()
-	(count by (instance) (avg_over_time(DCGM_FI_DEV_GPU_UTIL[30m]) < 5) / count by (instance) (DCGM_FI_DEV_GPU_UTIL)))`
 
 // utilisation is each node's mean GPU utilisation now.
 func (p *Page) utilisation(ctx context.Context) map[string]float64 {
@@ -276,6 +290,8 @@ type view struct {
 	CostPerHour float64
 	IdleCost    float64
 	HasIdleCost bool
+	Policies    []idle.Policy
+	IdleActions []idle.Record // the last week's, newest first
 	// The launch form, for admins.
 	Form        launchForm
 	Problems    map[string]string
