@@ -82,6 +82,8 @@ bench:
 	@# Dashboard: page render time and size over 100 8-GPU nodes with 24 h of history; SVG charts.
 	$(GO) test -run '^$$' -bench BenchmarkDashboard -benchtime 40x -timeout 30m ./aggregator/
 	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./web/chart/
+	@# Provisioning: a local pod (namespaces, real Slurm; root) from the dashboard's launch to its Slurm node idle.
+	$(AGENT_ENV) $(GO) test -run '^$$' -bench BenchmarkLaunchToSlurmIdle -benchtime 3x -count 3 ./aggregator/
 
 clean:
 	rm -rf $(BIN)

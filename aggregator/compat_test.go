@@ -47,7 +47,7 @@ func startAgent(t *testing.T, spec, host string, seed uint64) string {
 }
 
 // startServer runs gpuwd serve in this process with the given config.
-func startServer(t *testing.T, config string) *aggregator.Server {
+func startServer(t testing.TB, config string) *aggregator.Server {
 	t.Helper()
 	dir := t.TempDir()
 	cfgFile := filepath.Join(dir, "gpuwd.yml")

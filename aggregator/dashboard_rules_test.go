@@ -20,13 +20,13 @@ import (
 // browser is a logged-in admin's HTTP client: cookies kept, redirects not
 // followed, the CSRF token read from the last page.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	c    *http.Client
 	csrf string
 }
 
-func login(t *testing.T, s *aggregator.Server) *browser {
+func login(t testing.TB, s *aggregator.Server) *browser {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	b := &browser{t: t, base: "http://" + s.Addr(), c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}

@@ -25,12 +25,29 @@ func (f provisionFleet) PodAgent(podID string) (string, bool) {
 	return "", false
 }
 
-// SlurmNodeState reads slurm_node_status, the head's view of the node; ""
-// while the head has not reported it.
+// SlurmNodeState is the node's state as the head's agent exports it
+// (slurm_node_status), else "idle" once the node's own agent has seen the
+// controller list it as taking jobs (gpuwd_slurm_node_joined, which it
+// checks with sinfo when it joins): the head collects every 15 s by
+// default, the node's agent is scraped sooner. "" while neither knows.
 func (f provisionFleet) SlurmNodeState(ctx context.Context, node string) (string, error) {
-	vec, err := f.query.Instant(ctx, `max by (status) (slurm_node_status{node=`+strconv.Quote(node)+`})`, time.Now())
-	if err != nil || len(vec) == 0 {
+	now := time.Now()
+	q := strconv.Quote(node)
+	vec, err := f.query.Instant(ctx, `max by (status) (slurm_node_status{node=`+q+`})`, now)
+	if err != nil {
 		return "", err
 	}
-	return vec[0].Metric.Get("status"), nil
+	if len(vec) > 0 {
+		if st := vec[0].Metric.Get("status"); st == "idle" || st == "mixed" || st == "allocated" {
+			return st, nil
+		}
+	}
+	joined, err := f.query.Instant(ctx, `max(gpuwd_slurm_node_joined * on (instance) group_left () gpuwd_slurm_node_info{node=`+q+`}) == 1`, now)
+	if err == nil && len(joined) > 0 {
+		return "idle", nil
+	}
+	if len(vec) > 0 {
+		return vec[0].Metric.Get("status"), nil
+	}
+	return "", err
 }

@@ -25,7 +25,7 @@ var (
 )
 
 // agentBinary builds gpuwd-agent once for the tests that launch local pods.
-func agentBinary(t *testing.T) string {
+func agentBinary(t testing.TB) string {
 	t.Helper()
 	agentOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "gpuwd-agent-bin-")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -17,6 +18,7 @@ import (
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/provision/idle"
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/provision/local"
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/provision/runpod"
+	"github.com/gpu-watchdog/gpu-watchdog/slurm/munge"
 	provisionpage "github.com/gpu-watchdog/gpu-watchdog/web/pages/provision"
 )
 
@@ -27,6 +29,9 @@ type provisioning struct {
 	local *local.Provider
 	watch *podWatch
 	idle  *idle.Enforcer // nil: no idle policies
+	// bridgeLn serves namespaced local pods on their bridge, so gpuwd
+	// need not listen on every address for them; nil otherwise.
+	bridgeLn net.Listener
 }
 
 // run runs the manager, the pod watch and the idle policies until ctx ends.
@@ -74,13 +79,17 @@ func (s *Server) openProvisioning(ctx context.Context, cfg *config.Config) (*pro
 		return nil, err
 	}
 	// Local pods reach this server over loopback, or, in namespaces of
-	// their own, at the bridge's address (listen on it, or on 0.0.0.0).
+	// their own, on a listener of its own on the bridge's address.
 	perProvider := map[string]provision.Join{}
 	if p.local != nil {
 		lj := join
 		lj.AggregatorURL = "http://" + loopbackAddr(s.ln.Addr())
 		if pc.Local.Namespaces {
-			lj.AggregatorURL = "http://" + net.JoinHostPort(p.local.HostAddress(), port(s.ln.Addr()))
+			if p.bridgeLn, err = net.Listen("tcp", net.JoinHostPort(p.local.HostAddress(), "0")); err != nil {
+				p.close()
+				return nil, fmt.Errorf("provision.local: listening on the pods' bridge: %w", err)
+			}
+			lj.AggregatorURL = "http://" + p.bridgeLn.Addr().String()
 		}
 		perProvider[p.local.Name()] = lj
 	}
@@ -126,7 +135,37 @@ func (s *Server) join(cfg *config.Config) (provision.Join, error) {
 		return j, fmt.Errorf("provision.join: %w", err)
 	}
 	j.MungeKey = string(key)
+	if j.MungeKey == "" {
+		// The heads and workers gpuwd launches share a key of its own.
+		if j.MungeKey, err = clusterMungeKey(s.opts.DataDir); err != nil {
+			return j, fmt.Errorf("provision: the cluster's munge key: %w", err)
+		}
+	}
 	return j, nil
+}
+
+// mungeKeyFile keeps the munge key of the Slurm cluster gpuwd launches,
+// base64, when provision.join sets none.
+const mungeKeyFile = "munge.key"
+
+// clusterMungeKey reads the data directory's munge key, made on first use.
+func clusterMungeKey(dir string) (string, error) {
+	path := filepath.Join(dir, mungeKeyFile)
+	if b, err := os.ReadFile(path); err == nil {
+		k, err := munge.ParseKey(string(b))
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", path, err)
+		}
+		return k.Encode(), nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	enc := munge.GenerateKey().Encode()
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(enc+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	return enc, os.Rename(tmp, path)
 }
 
 // agentBinary is gpuwd-agent: as configured, else beside this program,
@@ -147,18 +186,19 @@ func agentBinary(configured string) (string, error) {
 	return p, nil
 }
 
-func port(a net.Addr) string {
-	_, p, _ := net.SplitHostPort(a.String())
-	return p
-}
-
 func fileExists(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && !st.IsDir()
 }
 
 func (p *provisioning) close() {
-	if p != nil && p.local != nil {
+	if p == nil {
+		return
+	}
+	if p.bridgeLn != nil {
+		p.bridgeLn.Close()
+	}
+	if p.local != nil {
 		p.local.Close()
 	}
 }

@@ -264,6 +264,9 @@ func (s *Server) Run(ctx context.Context) error {
 	}()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.http.Serve(s.ln) }()
+	if s.prov != nil && s.prov.bridgeLn != nil {
+		go func() { _ = s.http.Serve(s.prov.bridgeLn) }() // closed by Shutdown
+	}
 	s.log.Info("serving", "addr", s.Addr(), "data_dir", s.opts.DataDir, "targets", len(s.disc.Targets()))
 
 	var err error

@@ -39,7 +39,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 cat >demo-data/gpuwd.yml <<CFG
 global: {evaluation_interval: 15s}
 rule_files: ["$here/rules/*.yml"]
-provision: {local: {agent_binary: "$(cd "$BIN" && pwd)/gpuwd-agent"}}
+provision:
+  local: {agent_binary: "$(cd "$BIN" && pwd)/gpuwd-agent"}
+  # A dry run: a pod launched from the dashboard whose GPUs idle for 10
+  # minutes fires GPUPodIdle (Alerts page); 5 minutes later the Provision
+  # page says it would have been stopped.
+  idle_policies: [{name: demo-idle, provider: local, for: 10m, grace: 5m}]
 CFG
 
 alive() { # pid name log

@@ -60,6 +60,9 @@ func (m *Manager) step(ctx context.Context, l Launch) Launch {
 		if !ok {
 			join = m.opts.Join
 		}
+		if spec.ConfServer != "" {
+			join.ConfServer = spec.ConfServer
+		}
 		spec.Env = join.AgentEnv(spec.Role, spec.RequestID)
 		pod, err := p.Create(ctx, spec)
 		if err != nil {

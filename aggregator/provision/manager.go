@@ -214,8 +214,13 @@ func (m *Manager) Launch(ctx context.Context, r Request) ([]Launch, error) {
 	if !ok {
 		join = m.opts.Join
 	}
+	confServer := ""
 	if r.Role == RoleWorker && join.ConfServer == "" {
-		return nil, fmt.Errorf("%w: workers need a Slurm head: set provision.join.slurm_conf_server", ErrInvalid)
+		var ok bool
+		if confServer, ok = m.launchedHead(ctx, r.Provider); !ok {
+			return nil, fmt.Errorf("%w: workers need a Slurm head: launch a head on %s first and wait until it has registered, or set provision.join.slurm_conf_server",
+				ErrInvalid, r.Provider)
+		}
 	}
 	name := cmp.Or(r.Name, "gpuwd")
 	now := m.opts.Now()
@@ -225,7 +230,7 @@ func (m *Manager) Launch(ctx context.Context, r Request) ([]Launch, error) {
 		l := Launch{ID: id, Provider: r.Provider, User: r.User, Stage: StageRequested,
 			Reached: map[Stage]time.Time{StageRequested: now},
 			Spec: PodSpec{RequestID: id, Name: fmt.Sprintf("%s-%s", name, id[:6]), GPUType: r.GPUType,
-				GPUCount: r.GPUCount, Cloud: r.Cloud, Role: r.Role, Image: r.Image}}
+				GPUCount: r.GPUCount, Cloud: r.Cloud, Role: r.Role, Image: r.Image, ConfServer: confServer}}
 		if r.Count == 1 && r.Name != "" {
 			l.Spec.Name = r.Name
 		} else if r.Count > 1 && r.Name != "" {
@@ -244,6 +249,31 @@ func (m *Manager) Launch(ctx context.Context, r Request) ([]Launch, error) {
 		})
 	}
 	return out, nil
+}
+
+// launchedHead is the address of the newest head launched on provider
+// that has registered and still runs, as the provider sees it now, for
+// workers to join when no conf server is configured.
+func (m *Manager) launchedHead(ctx context.Context, provider string) (string, bool) {
+	p, err := m.Provider(provider)
+	if err != nil {
+		return "", false
+	}
+	m.mu.Lock()
+	var heads []Launch
+	for _, l := range m.launches {
+		if l.Provider == provider && l.Spec.Role == RoleHead && (l.Stage == StageRegistered || l.Stage == StageSlurmIdle) {
+			heads = append(heads, *l)
+		}
+	}
+	m.mu.Unlock()
+	slices.SortFunc(heads, func(a, b Launch) int { return b.At(StageRequested).Compare(a.At(StageRequested)) })
+	for _, h := range heads {
+		if pod, err := p.Get(ctx, h.PodID); err == nil && pod.Status == StatusRunning && pod.Address != "" {
+			return pod.Address, true
+		}
+	}
+	return "", false
 }
 
 func newRequestID() string {

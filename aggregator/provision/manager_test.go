@@ -102,14 +102,17 @@ func (f *stubFleet) set(pod, node, state string) {
 }
 
 func newTestManager(t *testing.T, dir string, p Provider, f Fleet) (*Manager, context.CancelFunc) {
+	return newTestManagerJoin(t, dir, p, f, Join{AggregatorURL: "http://agg:9300", RegistrationToken: "reg-secret", ConfServer: "10.0.0.5", MungeKey: "munge-secret"})
+}
+
+func newTestManagerJoin(t *testing.T, dir string, p Provider, f Fleet, join Join) (*Manager, context.CancelFunc) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	db, err := alertdb.Open(ctx, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := New(ctx, Options{Providers: []Provider{p}, DB: db, Fleet: f, Poll: time.Millisecond,
-		Join: Join{AggregatorURL: "http://agg:9300", RegistrationToken: "reg-secret", ConfServer: "10.0.0.5", MungeKey: "munge-secret"}})
+	m, err := New(ctx, Options{Providers: []Provider{p}, DB: db, Fleet: f, Poll: time.Millisecond, Join: join})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,5 +279,40 @@ func TestAFailedListingKeepsTheLastPods(t *testing.T) {
 	}
 	if !strings.Contains(fmt.Sprint(errs["stub"]), "503") {
 		t.Errorf("listing errors: %v", errs)
+	}
+}
+
+// Without a configured conf server, workers join the newest head launched
+// on their provider once it has registered; before that they are refused.
+func TestWorkersJoinTheHeadLaunchedBefore(t *testing.T) {
+	p, f := &stubProvider{pods: map[string]*Pod{}}, &stubFleet{agents: map[string]string{}, slurm: map[string]string{}}
+	m, _ := newTestManagerJoin(t, t.TempDir(), p, f, Join{AggregatorURL: "http://agg:9300", RegistrationToken: "reg-secret", MungeKey: "munge-secret"})
+	ctx := context.Background()
+	worker := Request{Provider: "stub", GPUType: "h100", GPUCount: 1, Count: 1, Cloud: CloudAll, Role: RoleWorker}
+	if _, err := m.Launch(ctx, worker); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "launch a head on stub first") {
+		t.Fatalf("a worker without a head: %v", err)
+	}
+	hs, err := m.Launch(ctx, Request{Provider: "stub", GPUType: "h100", GPUCount: 1, Count: 1, Cloud: CloudAll, Role: RoleHead, Name: "head"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := waitStage(t, m, hs[0].ID, StageProvisioning)
+	p.mu.Lock()
+	p.pods[h.PodID].Status, p.pods[h.PodID].Address = StatusRunning, "10.77.0.2"
+	p.mu.Unlock()
+	f.set(h.PodID, "head", "")
+	waitStage(t, m, h.ID, StageRegistered)
+
+	ws, err := m.Launch(ctx, worker)
+	if err != nil {
+		t.Fatalf("a worker after the head registered: %v", err)
+	}
+	waitStage(t, m, ws[0].ID, StageProvisioning)
+	specs := p.created()
+	if env := specs[len(specs)-1].Env; env["GPUWD_SLURM_CONF_SERVER"] != "10.77.0.2" || env["GPUWD_MUNGE_KEY"] != "munge-secret" {
+		t.Errorf("the worker's env: %v", env)
+	}
+	if env := specs[0].Env; env["GPUWD_SLURM_ROLE"] != "head" || env["GPUWD_MUNGE_KEY"] != "munge-secret" {
+		t.Errorf("the head's env: %v", env)
 	}
 }

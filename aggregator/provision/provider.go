@@ -88,6 +88,8 @@ type PodSpec struct {
 	Role      Role
 	// Image is the container image (RunPod); local ignores it.
 	Image string
+	// ConfServer is the Slurm head a worker joins; "" takes Join's.
+	ConfServer string
 	// Env is the agent's environment: GPUWD_* settings (see AgentEnv).
 	// Values may reference RunPod secrets: {{ RUNPOD_SECRET_name }}.
 	Env map[string]string
@@ -123,6 +125,9 @@ type Pod struct {
 	// MetricsURL is where its agent's /metrics can be scraped, once the
 	// provider knows (running, with its port exposed).
 	MetricsURL string
+	// Address is the host other pods reach this one at (a Slurm head's
+	// slurmctld), when the provider knows one.
+	Address string
 	// Message is the provider's last word on the pod: why it failed.
 	Message string
 }

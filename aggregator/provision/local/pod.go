@@ -35,6 +35,7 @@ type pod struct {
 	status     provision.Status
 	message    string
 	metricsURL string
+	address    string // the node's IP, in its own namespaces
 	started    time.Time
 	proc       *process   // nil when no agent runs
 	op         sync.Mutex // serializes Create's start, Stop, Resume, Terminate
@@ -43,7 +44,7 @@ type pod struct {
 func (p *pod) snapshot() provision.Pod {
 	out := provision.Pod{ID: p.rec.ID, Name: p.rec.Name, RequestID: p.rec.RequestID, Status: p.status,
 		GPUType: p.rec.GPUType, GPUCount: p.rec.GPUCount, Cloud: p.rec.Cloud, Role: p.rec.Role,
-		CreatedAt: p.rec.CreatedAt, MetricsURL: p.metricsURL, Message: p.message}
+		CreatedAt: p.rec.CreatedAt, MetricsURL: p.metricsURL, Address: p.address, Message: p.message}
 	if p.status == provision.StatusProvisioning || p.status == provision.StatusRunning {
 		out.CostPerHour = p.rec.CostPerHour
 		out.Uptime = time.Since(p.started)

@@ -132,6 +132,9 @@ func (p *Provider) watch(pd *pod, proc *process, out io.Reader, logFile *os.File
 			p.mu.Lock()
 			if pd.proc == proc && !proc.stopping {
 				pd.status, pd.metricsURL = provision.StatusRunning, metricsURL(addr, proc.node)
+				if proc.node != nil {
+					pd.address = proc.node.IP
+				}
 			}
 			p.mu.Unlock()
 		}
@@ -147,7 +150,7 @@ func (p *Provider) watch(pd *pod, proc *process, out io.Reader, logFile *os.File
 	if pd.proc != proc {
 		return
 	}
-	pd.proc, pd.metricsURL = nil, ""
+	pd.proc, pd.metricsURL, pd.address = nil, "", ""
 	if proc.stopping {
 		pd.status = provision.StatusExited
 		return
