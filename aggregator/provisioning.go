@@ -55,7 +55,8 @@ func (s *Server) openProvisioning(ctx context.Context, cfg *config.Config) (*pro
 	var providers []provision.Provider
 	if pc.RunPod != nil {
 		rp, err := runpod.New(runpod.Config{URL: pc.RunPod.URL, APIKeyFile: pc.RunPod.APIKeyFile, Image: pc.RunPod.Image,
-			ContainerDiskGB: pc.RunPod.ContainerDiskGB, VolumeGB: pc.RunPod.VolumeGB, Logger: s.log.With("component", "runpod")})
+			ContainerDiskGB: pc.RunPod.ContainerDiskGB, VolumeGB: pc.RunPod.VolumeGB, Timeout: time.Duration(pc.RunPod.RequestTimeout),
+			Logger: s.log.With("component", "runpod")})
 		if err != nil {
 			return nil, fmt.Errorf("provision.runpod: %w", err)
 		}

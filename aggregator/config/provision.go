@@ -92,7 +92,10 @@ type RunPod struct {
 	// Image is the agent's image (see runpod-template/).
 	Image           string `yaml:"image"`
 	ContainerDiskGB int    `yaml:"container_disk_gb"`
-	VolumeGB        int    `yaml:"volume_gb"`
+	// RequestTimeout bounds each API request (default 30s); a create that
+	// times out is looked up before it is tried again.
+	RequestTimeout model.Duration `yaml:"request_timeout"`
+	VolumeGB       int            `yaml:"volume_gb"`
 }
 
 // LocalPods launches simulated agents on this machine: for the demo, and to

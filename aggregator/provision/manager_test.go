@@ -316,3 +316,89 @@ func TestWorkersJoinTheHeadLaunchedBefore(t *testing.T) {
 		t.Errorf("the head's env: %v", env)
 	}
 }
+
+// offersProvider answers Offers as its func says.
+type offersProvider struct {
+	stubProvider
+	offers func(context.Context) ([]Offer, error)
+}
+
+func (p *offersProvider) Offers(ctx context.Context) ([]Offer, error) { return p.offers(ctx) }
+
+// A provider that fails or hangs on its GPU types never holds a page for
+// long: the page gets an error at once (or after offersWait the first
+// time), the last good offers are kept through a failure, and a failure is
+// asked again after offersRetry, not on every page.
+func TestOffersNeverHoldAPage(t *testing.T) {
+	var mu sync.Mutex
+	calls, fail, hang := 0, false, make(chan struct{})
+	close(hang)
+	p := &offersProvider{stubProvider: stubProvider{pods: map[string]*Pod{}}, offers: func(ctx context.Context) ([]Offer, error) {
+		mu.Lock()
+		calls++
+		f, h := fail, hang
+		mu.Unlock()
+		select {
+		case <-h:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if f {
+			return nil, errors.New("runpod gpuTypes: HTTP 429")
+		}
+		return []Offer{{GPUType: "h100", SecurePrice: 2.69}}, nil
+	}}
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	ctx := context.Background()
+	db, err := alertdb.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	m, err := New(ctx, Options{Providers: []Provider{p}, DB: db, Fleet: &stubFleet{}, Now: clock, Join: Join{RegistrationToken: "x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if os, err := m.Offers(ctx, "stub"); err != nil || len(os) != 1 {
+		t.Fatalf("first ask: %v %v", os, err)
+	}
+
+	// Stale, and the provider now hangs then fails: the page gets the last
+	// good offers at once while the provider is asked in the background.
+	mu.Lock()
+	fail, hang = true, make(chan struct{})
+	release := hang
+	mu.Unlock()
+	advance(offersTTL + time.Second)
+	if os, err := m.Offers(ctx, "stub"); err != nil || len(os) != 1 {
+		t.Fatalf("while the provider hangs: %v %v", os, err)
+	}
+	close(release)
+	waitFor(t, func() bool { m.listMu.Lock(); defer m.listMu.Unlock(); return m.offers["stub"].err != nil })
+	if os, err := m.Offers(ctx, "stub"); err != nil || len(os) != 1 {
+		t.Fatalf("after a failure the last offers stay: %v %v", os, err)
+	}
+	mu.Lock()
+	n := calls
+	mu.Unlock()
+	for range 5 {
+		m.Offers(ctx, "stub")
+	}
+	mu.Lock()
+	if calls != n {
+		t.Errorf("a failed provider was asked on every page: %d calls, want %d", calls, n)
+	}
+	mu.Unlock()
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatal("condition never held")
+}

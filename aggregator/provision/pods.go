@@ -20,8 +20,15 @@ type ListedPod struct {
 // (RunPod's may take its retries' time).
 const listEvery = 5 * time.Second
 
-// offersTTL is how long a provider's GPU types and prices are reused.
-const offersTTL = 10 * time.Minute
+// A provider's GPU types and prices are reused for offersTTL, asked again
+// offersRetry after a failure, each ask limited to offersTimeout (retries
+// included); a page waits offersWait at most for a first answer.
+const (
+	offersTTL     = 10 * time.Minute
+	offersRetry   = 30 * time.Second
+	offersTimeout = 2 * time.Minute
+	offersWait    = 3 * time.Second
+)
 
 type podList struct {
 	at   time.Time
@@ -30,8 +37,10 @@ type podList struct {
 }
 
 type offerList struct {
-	at     time.Time
-	offers []Offer
+	at       time.Time // when the last ask ended
+	offers   []Offer   // the last good answer
+	err      error     // the last ask's error, nil when it answered
+	fetching chan struct{}
 }
 
 // Pods lists every provider's pods as last listed, by provider and name. A
@@ -95,6 +104,9 @@ func (m *Manager) lister(ctx context.Context) {
 	}
 }
 
+// actListWait bounds the listing after an action, which its page waits for.
+const actListWait = 3 * time.Second
+
 // Action is what can be done to a running or stopped pod.
 type Action string
 
@@ -120,33 +132,75 @@ func (m *Manager) Act(ctx context.Context, provider, id string, a Action) error 
 	default:
 		return fmt.Errorf("provision: unknown action %q", a)
 	}
-	// Listed again at once, so the page after the action shows it.
-	m.list(ctx, provider)
+	// Listed again at once, so the page after the action shows it; a
+	// provider slow to list keeps its last list rather than the page.
+	lctx, cancel := context.WithTimeout(ctx, actListWait)
+	m.list(lctx, provider)
+	cancel()
 	if err != nil {
 		return fmt.Errorf("%s %s on %s: %w", a, id, provider, err)
 	}
 	return nil
 }
 
-// Offers lists what provider can launch, asked of it at most every
-// offersTTL.
+// Offers lists what provider can launch: the provider's last answer,
+// asked again in the background once older than offersTTL (a failed ask
+// after offersRetry). A page waits for the provider only when it has never
+// answered, and then at most offersWait; a provider still failing or slow
+// is an error saying so, and the last good offers are kept meanwhile.
 func (m *Manager) Offers(ctx context.Context, provider string) ([]Offer, error) {
 	p, err := m.Provider(provider)
 	if err != nil {
 		return nil, err
 	}
 	m.listMu.Lock()
-	o, ok := m.offers[provider]
-	m.listMu.Unlock()
-	if ok && m.opts.Now().Sub(o.at) < offersTTL {
-		return o.offers, nil
+	o := m.offers[provider]
+	age := m.opts.Now().Sub(o.at)
+	if o.fetching == nil && (o.at.IsZero() || age > offersTTL || (o.err != nil && age > offersRetry)) {
+		o.fetching = make(chan struct{})
+		m.offers[provider] = o
+		go m.fetchOffers(provider, p, o.fetching)
 	}
-	offers, err := p.Offers(ctx)
-	if err != nil {
-		return nil, err
+	wait := o.fetching
+	m.listMu.Unlock()
+	if wait != nil && len(o.offers) == 0 {
+		t := time.NewTimer(offersWait)
+		defer t.Stop()
+		select {
+		case <-wait:
+		case <-t.C:
+		case <-ctx.Done():
+		}
 	}
 	m.listMu.Lock()
-	m.offers[provider] = offerList{at: m.opts.Now(), offers: offers}
+	o = m.offers[provider]
 	m.listMu.Unlock()
-	return offers, nil
+	switch {
+	case len(o.offers) > 0:
+		return o.offers, nil
+	case o.err != nil:
+		return nil, o.err
+	case o.fetching != nil:
+		return nil, fmt.Errorf("%s has not listed its GPU types yet; reload in a moment", provider)
+	}
+	return nil, nil
+}
+
+// fetchOffers asks p for its offers, within offersTimeout, and keeps the
+// answer; done is closed after.
+func (m *Manager) fetchOffers(name string, p Provider, done chan struct{}) {
+	ctx, cancel := context.WithTimeout(context.Background(), offersTimeout)
+	defer cancel()
+	offers, err := p.Offers(ctx)
+	m.listMu.Lock()
+	defer m.listMu.Unlock()
+	o := m.offers[name]
+	o.at, o.fetching = m.opts.Now(), nil
+	if err != nil {
+		o.err = err
+	} else {
+		o.offers, o.err = offers, nil
+	}
+	m.offers[name] = o
+	close(done)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,7 +31,8 @@ type pod struct {
 	gpuPrice  float64   // per GPU-hour
 	pendingAt time.Time // when it last asked to run
 	startedAt time.Time
-	seq       int // numbers its addresses
+	seq       int            // numbers its addresses
+	exposed   map[int]string // private port → public "ip:port" (ExposeTCP)
 }
 
 // stoppedVolumePrice is RunPod's volume price while stopped: $0.20 per GB
@@ -65,6 +67,32 @@ func (s *Server) Start(id string) error {
 		return fmt.Errorf("pod %s is %s", id, p.DesiredStatus)
 	}
 	s.start(p)
+	return nil
+}
+
+// ExposeTCP maps the pod's privatePort, while it runs, to a public TCP
+// address as well, hostPort ("127.0.0.1:41234"), as RunPod's public TCP
+// ports do: the provider then reaches the port there rather than through
+// RunPod's HTTP proxy. Tests point it at an agent they run, so nothing is
+// sent to runpod.net.
+func (s *Server) ExposeTCP(id string, privatePort int, hostPort string) error {
+	host, port, err := net.SplitHostPort(hostPort)
+	if err != nil {
+		return err
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil || host == "" {
+		return fmt.Errorf("ExposeTCP: %q is not host:port", hostPort)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.pods[id]
+	if p == nil {
+		return errNotFound
+	}
+	if p.exposed == nil {
+		p.exposed = map[int]string{}
+	}
+	p.exposed[privatePort] = hostPort
 	return nil
 }
 
@@ -227,6 +255,11 @@ func (p *pod) runtimePorts() []map[string]any {
 			m["ip"], m["isIpPublic"], m["publicPort"] = fmt.Sprintf("100.65.0.%d", p.seq%250+1), false, 60000+p.seq
 		}
 		out = append(out, m)
+		if hp, ok := p.exposed[port]; ok {
+			host, public, _ := net.SplitHostPort(hp)
+			pp, _ := strconv.Atoi(public)
+			out = append(out, map[string]any{"privatePort": port, "type": "tcp", "ip": host, "isIpPublic": true, "publicPort": pp})
+		}
 	}
 	return out
 }

@@ -38,9 +38,23 @@ type Server struct {
 	nextID      int
 	requests    int
 	creates     int
-	injected    []reply // answers to the next requests, instead of serving them
-	afterCreate []reply // answers to the next creates, after the pod is made
+	injected    []reply            // answers to the next requests, instead of serving them
+	afterCreate []reply            // answers to the next creates, after the pod is made
+	opInjected  map[string][]reply // by operation: answers to its next requests
+	opFailing   map[string]int     // by operation: the HTTP status it answers until cleared
 }
+
+// The operations the fake serves, by their root field, for the *Op fault
+// injections.
+const (
+	OpGPUTypes  = "gpuTypes"
+	OpList      = "myself" // myself { pods }: the account's pods
+	OpGet       = "pod"
+	OpCreate    = "podFindAndDeployOnDemand"
+	OpStop      = "podStop"
+	OpResume    = "podResume"
+	OpTerminate = "podTerminate"
+)
 
 // reply is an injected answer: an HTTP status, a GraphQL error, or a
 // stalled or dropped connection.
@@ -65,7 +79,8 @@ func New(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Server{opts: opts, done: make(chan struct{}), pods: map[string]*pod{}}
+	s := &Server{opts: opts, done: make(chan struct{}), pods: map[string]*pod{},
+		opInjected: map[string][]reply{}, opFailing: map[string]int{}}
 	s.http = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.http.URL + "/graphql"
 	return s
@@ -95,6 +110,38 @@ func (s *Server) GraphQLErrorNext(msg string) {
 	s.injected = append(s.injected, reply{message: msg})
 }
 
+// FailNextOp makes the next n requests for operation op (OpCreate, OpList,
+// …) answer the HTTP status, whatever other requests come in between (429s
+// carry Options.RetryAfter). They are answered before the operation runs:
+// nothing is done.
+func (s *Server) FailNextOp(op string, n, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.opInjected[op] = append(s.opInjected[op], reply{status: status})
+	}
+}
+
+// GraphQLErrorNextOp makes the next request for operation op answer HTTP
+// 200 with a GraphQL error carrying msg, without running it.
+func (s *Server) GraphQLErrorNextOp(op, msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opInjected[op] = append(s.opInjected[op], reply{message: msg})
+}
+
+// FailOp makes every request for operation op answer the HTTP status
+// until FailOp(op, 0) (an outage of one part of the API).
+func (s *Server) FailOp(op string, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if status == 0 {
+		delete(s.opFailing, op)
+		return
+	}
+	s.opFailing[op] = status
+}
+
 // CreateTimesOutButSucceeds makes the next create make its pod and then
 // hold the reply until the client gives up.
 func (s *Server) CreateTimesOutButSucceeds() {
@@ -109,6 +156,19 @@ func (s *Server) CreateFailsButSucceeds(status int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.afterCreate = append(s.afterCreate, reply{status: status, drop: status == 0})
+}
+
+// Pending counts the injected answers not given yet (FailNext,
+// GraphQLErrorNext, the *Op ones and the creates' failures; not FailOp's
+// outages), so tests can tell every fault they set up was met.
+func (s *Server) Pending() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.injected) + len(s.afterCreate)
+	for _, q := range s.opInjected {
+		n += len(q)
+	}
+	return n
 }
 
 // Requests counts the HTTP requests received, failed ones included.
@@ -159,7 +219,25 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, errorBody(err.Error(), ""))
 		return
 	}
+	if inj, ok := s.opFault(field); ok {
+		s.answer(w, r, inj, field)
+		return
+	}
 	s.operate(w, r, field, req.Variables["input"])
+}
+
+// opFault is the injected answer to a request for op, if any.
+func (s *Server) opFault(op string) (reply, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if q := s.opInjected[op]; len(q) > 0 {
+		s.opInjected[op] = q[1:]
+		return q[0], true
+	}
+	if status, ok := s.opFailing[op]; ok {
+		return reply{status: status}, true
+	}
+	return reply{}, false
 }
 
 // answer writes an injected reply; field names the operation for errors.

@@ -96,3 +96,63 @@ func TestTerminatedPodIsGone(t *testing.T) {
 		t.Errorf("stop of a gone pod: %v, want not found", out)
 	}
 }
+
+func TestOperationFaults(t *testing.T) {
+	t.Parallel()
+	s := New(Options{RetryAfter: "7"})
+	defer s.Close()
+	const list = `query { myself { pods { id } } }`
+	s.FailNextOp(OpCreate, 1, http.StatusTooManyRequests)
+	s.GraphQLErrorNextOp(OpCreate, "no GPUs")
+	s.FailOp(OpList, http.StatusInternalServerError)
+	for range 2 {
+		if code, _ := post(t, s, DefaultAPIKey, list, nil); code != http.StatusInternalServerError {
+			t.Errorf("listing during its outage: HTTP %d, want 500", code)
+		}
+	}
+	if code, _ := post(t, s, DefaultAPIKey, `query { gpuTypes { id } }`, nil); code != http.StatusOK {
+		t.Errorf("another operation: HTTP %d, want 200", code)
+	}
+	if code, _ := post(t, s, DefaultAPIKey, createQuery, createInput()); code != http.StatusTooManyRequests {
+		t.Errorf("first create: HTTP %d, want 429", code)
+	}
+	if _, out := post(t, s, DefaultAPIKey, createQuery, createInput()); out["errors"] == nil || s.Creates() != 0 {
+		t.Errorf("second create: %v, %d creates; want the GraphQL error, none made", out, s.Creates())
+	}
+	if s.Pending() != 0 {
+		t.Errorf("%d injected answers left", s.Pending())
+	}
+	post(t, s, DefaultAPIKey, createQuery, createInput())
+	s.FailOp(OpList, 0)
+	if code, _ := post(t, s, DefaultAPIKey, list, nil); code != http.StatusOK || s.Creates() != 1 {
+		t.Errorf("after the outage: HTTP %d, %d creates", code, s.Creates())
+	}
+}
+
+func TestExposeTCP(t *testing.T) {
+	t.Parallel()
+	s := New(Options{ManualStart: true})
+	defer s.Close()
+	post(t, s, DefaultAPIKey, createQuery, createInput())
+	id := s.Pods()[0].ID
+	if err := s.ExposeTCP(id, 9400, "127.0.0.1:41234"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ExposeTCP("nope", 9400, "127.0.0.1:41234"); err == nil {
+		t.Error("exposed a port of a pod that does not exist")
+	}
+	if err := s.Start(id); err != nil {
+		t.Fatal(err)
+	}
+	_, out := post(t, s, DefaultAPIKey, `query { myself { pods { id runtime { ports { ip isIpPublic privatePort publicPort type } } } } }`, nil)
+	pods := out["data"].(map[string]any)["myself"].(map[string]any)["pods"].([]any)
+	ports := pods[0].(map[string]any)["runtime"].(map[string]any)["ports"].([]any)
+	found := false
+	for _, p := range ports {
+		m := p.(map[string]any)
+		found = found || m["privatePort"] == 9400.0 && m["type"] == "tcp" && m["ip"] == "127.0.0.1" && m["publicPort"] == 41234.0 && m["isIpPublic"] == true
+	}
+	if !found || len(ports) != 3 {
+		t.Errorf("ports %v, want 9400's proxy, 22/tcp and 9400 on 127.0.0.1:41234", ports)
+	}
+}
