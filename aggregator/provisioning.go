@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -104,8 +105,9 @@ func (s *Server) openProvisioning(ctx context.Context, cfg *config.Config) (*pro
 	p.watch = &podWatch{pods: p.m, disc: s.disc, query: s.dashQuery(), sink: storeSink{s.store},
 		log: s.log.With("component", "provision"), every: 5 * time.Second}
 	if policies := cfg.Provision.Policies(); len(policies) > 0 {
-		if cfg.Alerting.ConfigFile == "" {
-			s.log.Warn("idle policies send their notices nowhere: set alerting.config_file to route GPUPodIdle to chat")
+		acts := slices.ContainsFunc(policies, func(p idle.Policy) bool { return !p.DryRun })
+		if acts && cfg.Alerting.ConfigFile == "" {
+			s.log.Warn("idle policies will stop pods without a notice: set alerting.config_file to route GPUPodIdle to chat")
 		}
 		p.idle, err = idle.New(ctx, idle.Options{Policies: policies, Alerts: s.idleAlerts, Muted: s.idleMuted, Pods: p.m,
 			Audit: s.audit, Notify: s.announceIdle, DB: s.alerts.db, Logger: s.log.With("component", "idle-policy")})
