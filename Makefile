@@ -8,13 +8,22 @@ LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.revision=$(REVISION)
 # aggregator is pure Go.
 AGENT_ENV := CGO_ENABLED=1 CGO_CFLAGS="-O2 -g -Wno-deprecated-declarations"
 
-.PHONY: all build demo test test-deps lint templ-check fmt bench clean
+.PHONY: all build demo test test-deps lint templ-check fmt bench clean package docs
 
 all: build
 
 build:
 	$(AGENT_ENV) $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/gpuwd-agent ./cmd/gpuwd-agent
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/gpuwd ./cmd/gpuwd
+
+# Debian packages of both programs: dist/gpuwd_<ver>_amd64.deb and
+# dist/gpuwd-agent_<ver>_amd64.deb (see packaging/package.sh for <ver>).
+package: build
+	BIN_DIR=$(BIN) VERSION='$(VERSION)' ./packaging/package.sh
+
+# docs/flags.md from the programs' flag sets (a test fails when it is stale).
+docs:
+	$(AGENT_ENV) $(GO) run ./internal/flagdoc/gen -o docs/flags.md
 
 # Simulated GPU nodes on loopback until Ctrl-C.
 demo: build
@@ -31,7 +40,8 @@ test: test-deps lint
 # run their own daemons): a temporary policy-rc.d says so where none exists.
 TEST_PROGRAMS := promtool:prometheus prometheus:prometheus \
 	prometheus-alertmanager:prometheus-alertmanager amtool:prometheus-alertmanager chromium:chromium \
-	slurmctld:slurmctld slurmd:slurmd sinfo:slurm-client munged:munge
+	slurmctld:slurmctld slurmd:slurmd sinfo:slurm-client munged:munge \
+	shellcheck:shellcheck dpkg-deb:dpkg objdump:binutils
 test-deps:
 	@missing=""; for p in $(TEST_PROGRAMS); do \
 	  PATH="$$PATH:/usr/sbin:/sbin" command -v $${p%%:*} >/dev/null 2>&1 || missing="$$missing $${p#*:}"; done; \

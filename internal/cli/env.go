@@ -13,8 +13,16 @@ func EnvName(prefix, flagName string) string {
 	return prefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
+// commandFlags ask for something once (print the version and exit) rather
+// than set something: no environment variable sets them, so GPUWD_VERSION
+// in an image's environment does not stop the program.
+var commandFlags = map[string]bool{"version": true, "help": true, "h": true}
+
+// HasEnv reports whether an environment variable sets the flag name.
+func HasEnv(flagName string) bool { return !commandFlags[flagName] }
+
 // Parse parses args into fs, then fills every flag not given on the command
-// line from its environment variable (see EnvName). Command-line flags win over
+// line from its environment variable (see EnvName), but for commandFlags. Command-line flags win over
 // the environment; the environment wins over defaults. lookup is os.LookupEnv
 // in production and a map in tests.
 func Parse(fs *flag.FlagSet, args []string, prefix string, lookup func(string) (string, bool)) error {
@@ -28,7 +36,7 @@ func Parse(fs *flag.FlagSet, args []string, prefix string, lookup func(string) (
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
-		if given[f.Name] || err != nil {
+		if given[f.Name] || err != nil || !HasEnv(f.Name) {
 			return
 		}
 		name := EnvName(prefix, f.Name)
@@ -44,6 +52,8 @@ func Parse(fs *flag.FlagSet, args []string, prefix string, lookup func(string) (
 // UsageWithEnv makes fs's usage text name each flag's environment variable.
 func UsageWithEnv(fs *flag.FlagSet, prefix string) {
 	fs.VisitAll(func(f *flag.Flag) {
-		f.Usage = fmt.Sprintf("%s (env %s)", f.Usage, EnvName(prefix, f.Name))
+		if HasEnv(f.Name) {
+			f.Usage = fmt.Sprintf("%s (env %s)", f.Usage, EnvName(prefix, f.Name))
+		}
 	})
 }

@@ -38,3 +38,13 @@ func TestParseBadEnvValueNamesTheVariable(t *testing.T) {
 		t.Fatalf("want an error naming GPUWD_SAMPLE_INTERVAL, got %v", err)
 	}
 }
+
+// GPUWD_VERSION (an image label, say) does not set --version.
+func TestCommandFlagsAreNotSetFromTheEnvironment(t *testing.T) {
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	version := fs.Bool("version", false, "print the version")
+	env := map[string]string{"GPUWD_VERSION": "1.2.3"}
+	if err := Parse(fs, nil, "GPUWD_", func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil || *version {
+		t.Fatalf("GPUWD_VERSION=1.2.3: err %v, version %v", err, *version)
+	}
+}

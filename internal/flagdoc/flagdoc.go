@@ -1,0 +1,85 @@
+package flagdoc
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/gpu-watchdog/gpu-watchdog/internal/cli"
+)
+
+// EnvPrefix starts every flag's environment variable.
+const EnvPrefix = "GPUWD_"
+
+// Flag is one row of the reference.
+type Flag struct {
+	Name    string // without dashes
+	Env     string // GPUWD_<NAME>; "" for --version
+	Default string // as flag.PrintDefaults shows it; "" when none
+	Usage   string
+}
+
+// Flags lists fs's flags in name order.
+func Flags(fs *flag.FlagSet) []Flag {
+	var out []Flag
+	fs.VisitAll(func(f *flag.Flag) {
+		fl := Flag{Name: f.Name, Default: f.DefValue, Usage: f.Usage}
+		if cli.HasEnv(f.Name) {
+			fl.Env = cli.EnvName(EnvPrefix, f.Name)
+		}
+		out = append(out, fl)
+	})
+	return out
+}
+
+// Program is one program's section of the reference.
+type Program struct {
+	Command string // as typed: "gpuwd serve"
+	About   string // a paragraph of Markdown
+	Flags   *flag.FlagSet
+}
+
+// Generate renders the reference of every program.
+func Generate() []byte {
+	var b bytes.Buffer
+	Markdown(&b, Programs())
+	return b.Bytes()
+}
+
+// Markdown writes the reference of progs: a table per program.
+func Markdown(w io.Writer, progs []Program) {
+	fmt.Fprint(w, `# Flags and environment variables
+
+<!-- Generated from the programs' flag sets by make docs (go run ./internal/flagdoc/gen): do not edit. -->
+
+Every flag is also an environment variable: `+"`GPUWD_`"+` and the flag's name in upper snake
+case (`+"`--sample-interval`"+` is `+"`GPUWD_SAMPLE_INTERVAL`"+`). A flag on the command line wins over
+the environment, which wins over the default. The systemd units read the environment from
+`+"`/etc/default/gpuwd-agent`"+` and `+"`/etc/default/gpuwd`"+`.
+`)
+	for _, p := range progs {
+		fmt.Fprintf(w, "\n## `%s`\n\n%s\n\n", p.Command, p.About)
+		fmt.Fprintln(w, "| flag | env | default | description |")
+		fmt.Fprintln(w, "|---|---|---|---|")
+		for _, f := range Flags(p.Flags) {
+			def, env := "", "–"
+			if f.Default != "" {
+				def = code(f.Default)
+			}
+			if f.Env != "" {
+				env = code(f.Env)
+			}
+			fmt.Fprintf(w, "| %s | %s | %s | %s |\n", code("--"+f.Name), env, def, text(f.Usage))
+		}
+	}
+}
+
+// code quotes s as inline code, escaping the table's pipes.
+func code(s string) string {
+	return "`" + strings.ReplaceAll(s, "|", `\|`) + "`"
+}
+
+// text makes s safe in a table cell: no pipes, line breaks or HTML.
+var text = strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;").Replace
