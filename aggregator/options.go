@@ -4,6 +4,8 @@ import (
 	"flag"
 	"fmt"
 	"time"
+
+	"github.com/prometheus/common/model"
 )
 
 // Options are gpuwd serve's command-line settings; the YAML config file
@@ -57,7 +59,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.ConfigFile, "config", o.ConfigFile, "YAML configuration file (scrape jobs, registration, storage, remote_write); none: agents register themselves")
 	fs.StringVar(&o.Listen, "listen", o.Listen, "address of the dashboard and the API")
 	fs.StringVar(&o.DataDir, "data-dir", o.DataDir, "directory of the SQLite history")
-	fs.DurationVar(&o.Retention, "retention", o.Retention, "keep history this long (overrides storage.retention; default 15d)")
+	fs.Var((*promDuration)(&o.Retention), "retention", "keep history this long, in Prometheus' units (15d, 360h; overrides storage.retention; default 15d)")
 	fs.StringVar(&o.Token, "token", o.Token, "token agents present to register (overrides registration.token)")
 	fs.StringVar(&o.TokenFile, "token-file", o.TokenFile, "file holding the registration token")
 	fs.DurationVar(&o.QueryTimeout, "query-timeout", o.QueryTimeout, "longest a query may run")
@@ -84,5 +86,20 @@ func (o *Options) check() error {
 	case o.Token != "" && o.TokenFile != "":
 		return fmt.Errorf("--token and --token-file are both set; use one")
 	}
+	return nil
+}
+
+// promDuration is a flag in Prometheus' duration syntax, as the
+// configuration's, so --retention takes 15d as storage.retention does.
+type promDuration time.Duration
+
+func (d *promDuration) String() string { return model.Duration(*d).String() }
+
+func (d *promDuration) Set(s string) error {
+	v, err := model.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = promDuration(v)
 	return nil
 }
