@@ -41,7 +41,7 @@ test: test-deps lint
 TEST_PROGRAMS := promtool:prometheus prometheus:prometheus \
 	prometheus-alertmanager:prometheus-alertmanager amtool:prometheus-alertmanager chromium:chromium \
 	slurmctld:slurmctld slurmd:slurmd sinfo:slurm-client munged:munge \
-	shellcheck:shellcheck dpkg-deb:dpkg objdump:binutils
+	shellcheck:shellcheck dpkg-deb:dpkg objdump:binutils debootstrap:debootstrap
 test-deps:
 	@missing=""; for p in $(TEST_PROGRAMS); do \
 	  PATH="$$PATH:/usr/sbin:/sbin" command -v $${p%%:*} >/dev/null 2>&1 || missing="$$missing $${p#*:}"; done; \
