@@ -87,7 +87,7 @@ func (s *Server) idleMuted(ls map[string]string) bool { return len(s.alerts.sile
 // alert GPUPodIdleAction, firing for a few minutes: chat hears of every
 // stop, failure and dry run next to the notice that announced it.
 func (s *Server) announceIdle(ctx context.Context, r idle.Record) {
-	verb := map[idle.Action]string{idle.Stop: "stopped", idle.Terminate: "terminated"}[r.Action]
+	verb := r.Action.Past()
 	pod := fmt.Sprintf("pod %s (%s %s)", r.PodName, r.Provider, r.PodID)
 	severity, summary := "info", fmt.Sprintf("Idle %s %s by idle policy %s", pod, verb, r.Policy)
 	switch r.Result {

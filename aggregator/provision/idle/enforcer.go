@@ -237,7 +237,7 @@ func (e *Enforcer) act(ctx context.Context, p Policy, r Record) {
 			log.Error("idle pod: action failed", "attempt", r.Attempts, "err", err)
 		} else {
 			r.Result = ResultDone
-			log.Info("idle pod "+past(p.Action), "utilisation", r.Value)
+			log.Info("idle pod "+p.Action.Past(), "utilisation", r.Value)
 		}
 	}
 	if err := e.db.save(ctx, r); err != nil {

@@ -170,9 +170,9 @@ func RuleFile(ps []Policy) ([]byte, error) {
 		if p.Grace == 0 {
 			when = "right after this notice"
 		}
-		what := fmt.Sprintf("It will be %s %s unless its GPUs get busy.", past(p.Action), when)
+		what := fmt.Sprintf("It will be %s %s unless its GPUs get busy.", p.Action.Past(), when)
 		if p.DryRun {
-			what = fmt.Sprintf("Dry run: it would be %s %s; nothing will be done.", past(p.Action), when)
+			what = fmt.Sprintf("Dry run: it would be %s %s; nothing will be done.", p.Action.Past(), when)
 		}
 		g.Rules = append(g.Rules, rule{
 			Alert:  AlertName,
@@ -197,7 +197,8 @@ func RuleFile(ps []Policy) ([]byte, error) {
 	return b.Bytes(), enc.Close()
 }
 
-func past(a Action) string {
+// Past is the action done: "stopped" or "terminated".
+func (a Action) Past() string {
 	if a == Terminate {
 		return "terminated"
 	}

@@ -1759,18 +1759,11 @@ func idlePolicies(v view) templ.Component {
 func idleResult(r idle.Record) string {
 	switch r.Result {
 	case idle.ResultDryRun:
-		return "would have " + pastTense(r.Action) + " (dry run)"
+		return "would have " + r.Action.Past() + " (dry run)"
 	case idle.ResultFailed:
 		return fmt.Sprintf("%s failed (attempt %d): %s", r.Action, r.Attempts, r.Error)
 	}
-	return pastTense(r.Action)
-}
-
-func pastTense(a idle.Action) string {
-	if a == idle.Terminate {
-		return "terminated"
-	}
-	return "stopped"
+	return r.Action.Past()
 }
 
 func idleResultClass(result string) string {
