@@ -8,7 +8,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.revision=$(REVISION)
 # aggregator is pure Go.
 AGENT_ENV := CGO_ENABLED=1 CGO_CFLAGS="-O2 -g -Wno-deprecated-declarations"
 
-.PHONY: all build demo test test-deps lint templ-check fmt bench clean package docs
+.PHONY: all build demo test test-deps lint templ-check fmt bench clean package docs loadtest
 
 all: build
 
@@ -21,9 +21,10 @@ build:
 package: build
 	BIN_DIR=$(BIN) VERSION='$(VERSION)' ./packaging/package.sh
 
-# docs/flags.md from the programs' flag sets (a test fails when it is stale).
+# The README's flag reference from the programs' flag sets (a test fails
+# when it is stale).
 docs:
-	$(AGENT_ENV) $(GO) run ./internal/flagdoc/gen -o docs/flags.md
+	$(AGENT_ENV) $(GO) run ./internal/flagdoc/gen -readme README.md
 
 # Simulated GPU nodes on loopback until Ctrl-C.
 demo: build
@@ -33,6 +34,34 @@ demo: build
 # programs the tests run against (see test-deps) when it can.
 test: test-deps lint
 	$(AGENT_ENV) $(GO) test -race -count=1 -timeout 20m ./...
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s
+
+# --- fuzz: native Go fuzzing of the parsers that take outside input ---
+# Each target in FUZZ_TARGETS (package:FuzzName) runs for FUZZTIME, one
+# after another; `make test` runs them briefly. Plain `go test` already runs
+# their seed corpora (f.Add and testdata/fuzz/). Longer: make fuzz
+# FUZZTIME=10m; one worker each on a shared machine: GOFLAGS=-parallel=1.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := \
+	./aggregator/scrape:FuzzScrape ./aggregator/scrape:FuzzLayoutMatchesTextparse \
+	./aggregator/api:FuzzParams ./aggregator/discovery:FuzzRegister ./aggregator/discovery:FuzzFileSD \
+	./aggregator/target:FuzzFromURL ./aggregator/config:FuzzParse ./alerts/route:FuzzParse ./alerts/rules:FuzzParse \
+	./alerts/userrules:FuzzValidateMarshal ./aggregator/chunk:FuzzDecode ./aggregator/chunk:FuzzRoundTrip \
+	./slurm/parse:FuzzNodes ./slurm/parse:FuzzJobs ./slurm/parse:FuzzJobGPUs ./slurm/parse:FuzzNodeJobs \
+	./slurm/parse:FuzzRecord ./slurm/parse:FuzzRecords ./slurm/parse:FuzzPartitions ./slurm/parse:FuzzJobDetails \
+	./slurm/parse:FuzzSdiag ./slurm/parse:FuzzHostlist ./slurm/parse:FuzzGRES
+.PHONY: fuzz
+fuzz:
+	@log=$$(mktemp); trap 'rm -f "$$log" "$$log.rc"' EXIT; \
+	for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz: $${t#*:} in $${t%%:*} for $(FUZZTIME)"; \
+	  { $(AGENT_ENV) $(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) "$${t%%:*}" 2>&1; \
+	    echo $$? > "$$log.rc"; } | tee "$$log"; \
+	  [ "$$(cat "$$log.rc")" = 0 ] && continue; \
+	  if grep -q 'Failing input written' "$$log" || ! grep -qx '    context deadline exceeded' "$$log"; then exit 1; fi; \
+	  echo "fuzz: not a failure: go's coordinator misreports the end of -fuzztime (golang/go#75804; fixed in Go 1.27)"; \
+	done
+# --- end fuzz ---
 
 # Real programs the tests use. Installed from Debian when missing and this
 # is root with apt; otherwise the tests that need them skip (fail under CI=true).
@@ -61,6 +90,16 @@ lint: templ-check
 	@# stdmethods is off: chunkenc.Iterator's Seek(int64) ValueType is not io.Seeker.
 	$(AGENT_ENV) $(GO) vet -stdmethods=false ./...
 	$(AGENT_ENV) $(GO) tool staticcheck ./...
+	@# Known vulnerabilities reachable from our code (govulncheck, pinned in
+	@# go.mod). It needs the Go vulnerability database: vuln.go.dev, or a copy
+	@# named by GOVULNDB (file:///path). Where neither can be reached it says so
+	@# and goes on, unless VULNCHECK=required.
+	@out=$$($(AGENT_ENV) $(GO) tool govulncheck -db "$${GOVULNDB:-https://vuln.go.dev}" ./... 2>&1); status=$$?; \
+	if [ $$status = 0 ]; then echo "govulncheck: no known vulnerabilities"; \
+	elif [ $$status = 1 ] && [ "$${VULNCHECK:-}" != required ] && \
+	  printf '%s' "$$out" | grep -q 'fetching vulnerabilities'; then \
+	  echo "warning: govulncheck skipped: the vulnerability database cannot be reached:"; printf '%s\n' "$$out" | tail -1; \
+	else printf '%s\n' "$$out"; exit 1; fi
 
 # The generated *_templ.go are committed; this fails when they are not
 # what the .templ files generate (and leaves them regenerated).
@@ -94,6 +133,38 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./web/chart/
 	@# Provisioning: a local pod (namespaces, real Slurm; root) from the dashboard's launch to its Slurm node idle.
 	$(AGENT_ENV) $(GO) test -run '^$$' -bench BenchmarkLaunchToSlurmIdle -benchtime 3x -count 3 ./aggregator/
+	@# Packaging: a worker pod from docker run to serving, registered and its Slurm node idle (root, Docker).
+	$(AGENT_ENV) $(GO) test ./packaging/imagetest/ -run '^$$' -bench BenchmarkPodBootToUseful -benchtime 3x -count 3 -timeout 30m
+
+# Load: AGENTS simulated agents × GPUS GPUs (in one process, on loopback)
+# against the real gpuwd serve for DURATION; prints the report (see
+# BENCHMARKS.md) and fails when a scrape, query or page failed. Bounded:
+# at most 1,000 agents × 8 GPUs and 30 minutes.
+AGENTS   ?= 1000
+GPUS     ?= 8
+DURATION ?= 5m
+loadtest: build
+	$(AGENT_ENV) $(GO) run ./cmd/gpuwd-loadtest --gpuwd $(BIN)/gpuwd --agents $(AGENTS) --gpus $(GPUS) --duration $(DURATION)
+
+# Fault injection against the real programs (internal/chaos; see its doc.go):
+# kill -9 mid-ingest, a full disk, flapping agents, NVML errors, a killed
+# slurmctld, a chat outage, RunPod API faults, clock jumps. Each scenario
+# logs one "chaos: <scenario>: <what held>" line; they end as a table. The
+# disk-full and Slurm scenarios need root (and Slurm) and skip without them,
+# except under CI=true, where they fail. GPUWD_CHAOS_SEED replays a run.
+.PHONY: chaos
+chaos:
+	@log=$$(mktemp); trap 'rm -f "$$log" "$$log.rc"' EXIT; \
+	{ $(AGENT_ENV) $(GO) test -race -count=1 -v -timeout 20m -run '^TestChaos' ./internal/chaos/ 2>&1; echo $$? > "$$log.rc"; } | tee "$$log"; \
+	echo; echo "| scenario | test | result | time | what held |"; echo "|---|---|---|---|---|"; \
+	awk '/^=== RUN +TestChaos/ { t = $$3 } \
+	  /^    [^ ]+\.go:[0-9]+: / && t != "" { m = $$0; sub(/^    [^ ]+\.go:[0-9]+: /, "", m); \
+	    if (m ~ /^chaos: /) sum[t] = substr(m, 8); else if (first[t] == "" && m !~ /^seed /) first[t] = m } \
+	  /^--- (PASS|FAIL|SKIP): TestChaos/ { n++; name[n] = $$3; r = $$2; sub(/:$$/, "", r); res[$$3] = r; d = $$4; gsub(/[()]/, "", d); dur[$$3] = d } \
+	  END { for (i = 1; i <= n; i++) { k = name[i]; s = sum[k]; sc = s; sub(/: .*/, "", sc); w = s; sub(/^[^:]*: /, "", w); \
+	    if (s == "") { sc = "–"; w = first[k] } \
+	    gsub(/\|/, "\\|", w); printf "| %s | %s | %s | %s | %s |\n", sc, k, res[k], dur[k], w } }' "$$log"; \
+	exit $$(cat "$$log.rc")
 
 clean:
 	rm -rf $(BIN)

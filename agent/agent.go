@@ -55,7 +55,7 @@ type Agent struct {
 // sample. A host without NVML is not an error: the agent then reports
 // gpuwd_nvml_up 0 and serves what it has.
 func New(opts Options, logger *slog.Logger) (*Agent, error) {
-	if err := opts.check(); err != nil {
+	if err := opts.Check(); err != nil {
 		return nil, err
 	}
 	a := &Agent{opts: opts, logger: logger, hostname: opts.Hostname, self: prometheus.NewRegistry()}
@@ -129,18 +129,22 @@ func New(opts Options, logger *slog.Logger) (*Agent, error) {
 	return a, nil
 }
 
-// openNVML opens the simulator or the real library. Only a bad --simulate
-// is an error; a missing driver is logged once and leaves lib nil.
+// openNVML opens Options.NVML, the simulator or the real library. Only a
+// bad --simulate is an error; a missing driver is logged once and leaves
+// lib nil.
 func (a *Agent) openNVML() (*gpu.Library, error) {
 	var raw nvml.Interface
-	if a.opts.Simulate != "" {
+	switch {
+	case a.opts.NVML != nil:
+		raw = a.opts.NVML
+	case a.opts.Simulate != "":
 		s, err := sim.New(sim.Options{Spec: a.opts.Simulate, Seed: a.opts.SimulateSeed, Stable: a.opts.SimulateStable,
 			Schedule: a.simSchedule()})
 		if err != nil {
 			return nil, err
 		}
 		a.simulated, raw = s, s
-	} else {
+	default:
 		raw = nvml.New(nvml.WithLibraryPath(a.opts.NVMLLibrary))
 	}
 	lib, err := gpu.Open(raw)

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/NVIDIA/go-nvml/pkg/nvml"
+
 	"github.com/gpu-watchdog/gpu-watchdog/agent/collector"
 	"github.com/gpu-watchdog/gpu-watchdog/agent/sim"
 	"github.com/gpu-watchdog/gpu-watchdog/slurm"
@@ -60,6 +62,11 @@ type Options struct {
 	SimulateSlurm      string
 	SimulateSlurmNodes string // the cluster: NAME:GPUS[:AVAILABILITY],…, the same on every agent
 	SimulateSlurmSeed  uint64 // the cluster's timetable, the same on every agent
+
+	// NVML, when set, is the library the agent reads instead of loading
+	// NVMLLibrary or simulating: a program that embeds the agent, or a test
+	// that makes NVML calls fail or hang mid-run. Not a flag.
+	NVML nvml.Interface
 
 	// Version and Revision are stamped in by the build.
 	Version  string
@@ -111,8 +118,10 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 		"seed of the simulated Slurm cluster's jobs, the same on every agent of it")
 }
 
-// check validates o and resolves the token file.
-func (o *Options) check() error {
+// Check validates o, reporting every problem at once, and resolves the
+// token files. New checks again; a main checks first to tell bad settings
+// (exit 2) from failures at run time.
+func (o *Options) Check() error {
 	var errs []error
 	if o.CostPerHour < 0 || o.CostPerHour != o.CostPerHour {
 		errs = append(errs, fmt.Errorf("--cost-per-hour %v: must be a positive number of dollars", o.CostPerHour))

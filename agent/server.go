@@ -1,9 +1,11 @@
 package agent
 
 import (
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strconv"
@@ -29,19 +31,41 @@ func (a *Agent) Handler() http.Handler {
 		mux.Handle("POST /debug/sim/heat", a.requireToken(http.HandlerFunc(a.serveSimHeat)))
 	}
 	mux.HandleFunc("GET /{$}", a.serveIndex)
-	return mux
+	return refuseBodies(mux)
+}
+
+// MaxRequestBody is the largest request body the agent accepts: none of
+// its endpoints reads one, so a larger one is refused with 413 unread.
+const MaxRequestBody = 1 << 10
+
+// refuseBodies answers 413 to a request whose body is over MaxRequestBody,
+// having read at most that much.
+func refuseBodies(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tooLarge := r.ContentLength > MaxRequestBody
+		if !tooLarge && r.Body != nil && r.Body != http.NoBody {
+			n, _ := io.Copy(io.Discard, io.LimitReader(r.Body, MaxRequestBody+1))
+			tooLarge = n > MaxRequestBody
+		}
+		if tooLarge {
+			http.Error(w, fmt.Sprintf("request body is larger than %d bytes", MaxRequestBody), http.StatusRequestEntityTooLarge)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // requireToken lets a request through only with the bearer token, when one
-// is set. The comparison takes the same time whatever the guess.
+// is set. The comparison (of hashes, so of equal lengths) takes the same
+// time whatever the guess, its length included.
 func (a *Agent) requireToken(next http.Handler) http.Handler {
 	if a.opts.MetricsToken == "" {
 		return next
 	}
-	want := []byte("Bearer " + a.opts.MetricsToken)
+	want := sha256.Sum256([]byte("Bearer " + a.opts.MetricsToken))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got := []byte(r.Header.Get("Authorization"))
-		if subtle.ConstantTimeCompare(got, want) != 1 {
+		got := sha256.Sum256([]byte(r.Header.Get("Authorization")))
+		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="gpuwd-agent"`)
 			http.Error(w, "401 unauthorized: send Authorization: Bearer <token>", http.StatusUnauthorized)
 			return

@@ -14,7 +14,7 @@ import (
 // registerAlerting adds alerting's endpoints: Alertmanager's API v2 (so
 // amtool and Grafana's Alertmanager data source work against gpuwd), the
 // notification log and the alert history.
-func (s *Server) registerAlerting(mux *http.ServeMux) {
+func (s *Server) registerAlerting(mux *routeMux) {
 	amapi.New(amapi.Options{
 		Dispatcher: s.alerts.dispatch,
 		Silences:   s.alerts.silences,

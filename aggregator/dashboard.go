@@ -2,7 +2,6 @@ package aggregator
 
 import (
 	"cmp"
-	"net/http"
 	"slices"
 
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/config"
@@ -14,8 +13,8 @@ import (
 )
 
 // registerDashboard mounts the dashboard's pages on mux.
-func (s *Server) registerDashboard(mux *http.ServeMux) {
-	dash := web.New(web.Options{
+func (s *Server) registerDashboard(mux *routeMux) {
+	s.dash = web.New(web.Options{
 		Query:         s.dashQuery(),
 		Alerts:        dashAlerts{s.alerts.rules},
 		Alerting:      dashAlerting{s.alerts},
@@ -33,7 +32,7 @@ func (s *Server) registerDashboard(mux *http.ServeMux) {
 		Logger:        s.log.With("component", "web"),
 	})
 	for _, route := range web.Routes {
-		mux.Handle(route, dash)
+		mux.mount(route, s.dash)
 	}
 }
 

@@ -158,15 +158,10 @@ func (s *Server) guardAPI(next http.Handler) http.Handler {
 		addr := peerAddr(r)
 		user, err := s.auth.Authorize(r, addr)
 		if err != nil {
-			status := http.StatusUnauthorized
-			if errors.Is(err, auth.ErrTooManyAttempts) {
-				status = http.StatusTooManyRequests
-			}
-			w.Header().Set("WWW-Authenticate", `Bearer realm="gpuwd"`)
-			writeJSONError(w, status, err.Error())
+			refuse(w, err)
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestBody))
 		if err != nil {
 			writeJSONError(w, http.StatusRequestEntityTooLarge, "request body: "+err.Error())
 			return
@@ -186,6 +181,18 @@ func (s *Server) guardAPI(next http.Handler) http.Handler {
 		}
 		finish(result)
 	})
+}
+
+// refuse answers an API call whose credentials Authorize refused: 401, or
+// 429 with Retry-After after too many failures.
+func refuse(w http.ResponseWriter, err error) {
+	status := http.StatusUnauthorized
+	if errors.Is(err, auth.ErrTooManyAttempts) {
+		status = http.StatusTooManyRequests
+		w.Header().Set("Retry-After", auth.RetryAfter(err))
+	}
+	w.Header().Set("WWW-Authenticate", `Bearer realm="gpuwd"`)
+	writeJSONError(w, status, err.Error())
 }
 
 // peerAddr is the direct peer's IP, as the dashboard takes it.
@@ -211,8 +218,7 @@ func (s *statusRecorder) WriteHeader(code int) {
 // ?before= (an id: the next page), ?limit= (≤ 1000), newest first.
 func (s *Server) serveAudit(w http.ResponseWriter, r *http.Request) {
 	if _, err := s.auth.Authorize(r, peerAddr(r)); err != nil {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="gpuwd"`)
-		writeJSONError(w, http.StatusUnauthorized, err.Error())
+		refuse(w, err)
 		return
 	}
 	q := r.URL.Query()

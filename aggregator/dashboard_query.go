@@ -3,6 +3,7 @@ package aggregator
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/prometheus/prometheus/promql"
@@ -41,5 +42,16 @@ func (q engineQuery) Range(ctx context.Context, expr string, start, end time.Tim
 	if !ok {
 		return nil, errors.New("query result is not a matrix")
 	}
-	return m, nil
+	// Close gives the points back to the engine's pool, for the next
+	// query to overwrite: the caller gets copies.
+	out := make(promql.Matrix, len(m))
+	for i, s := range m {
+		out[i] = s
+		out[i].Floats = slices.Clone(s.Floats)
+		out[i].Histograms = slices.Clone(s.Histograms)
+		for j, h := range out[i].Histograms {
+			out[i].Histograms[j].H = h.H.Copy()
+		}
+	}
+	return out, nil
 }

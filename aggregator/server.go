@@ -12,13 +12,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/promql"
 
-	"github.com/gpu-watchdog/gpu-watchdog/aggregator/api"
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/config"
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/discovery"
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/remotewrite"
@@ -50,6 +49,9 @@ type Server struct {
 
 	mu  sync.Mutex
 	cfg *config.Config // as loaded, before the built-in jobs
+
+	mux  *routeMux  // the API's routes, for Routes
+	dash *echo.Echo // the dashboard's
 }
 
 // New opens the store, listens and wires everything; Run serves.
@@ -157,7 +159,11 @@ func New(ctx context.Context, opts Options, logger *slog.Logger) (*Server, error
 		s.store.Close()
 		return nil, err
 	}
-	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	// A request must arrive within ReadTimeout (bodies are at most
+	// MaxRequestBody): a client trickling one cannot hold a connection.
+	// Answers have no limit: a query has its own (--query-timeout).
+	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		IdleTimeout: 2 * time.Minute}
 	return s, nil
 }
 
@@ -336,47 +342,6 @@ func (s *Server) Reload() error {
 		s.log.Warn("remote_write changes take effect at the next restart")
 	}
 	return nil
-}
-
-func (s *Server) routes() http.Handler {
-	mux := http.NewServeMux()
-	api.New(api.Options{
-		Queryable:    s.store,
-		Engine:       s.engine,
-		Targets:      targetLister{s.scrape},
-		Metadata:     metadataLister{s.scrape, s.store},
-		Rules:        ruleLister{s.alerts.rules},
-		QueryTimeout: s.opts.QueryTimeout,
-		Version:      s.opts.Version,
-		Revision:     s.opts.Revision,
-		Logger:       s.log.With("component", "api"),
-	}).Register(mux)
-	s.registerAlerting(mux)
-	s.registerDashboard(mux)
-	disc := s.disc.Handler()
-	mux.Handle("/api/v1/agents", disc)
-	mux.Handle("/api/v1/agents/", disc)
-	mux.Handle("/api/v1/sd", disc)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
-	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "gpuwd is Healthy.") })
-	mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "gpuwd is Ready.") })
-	if s.opts.EnableLifecycle {
-		mux.HandleFunc("POST /-/reload", s.serveReload)
-	}
-	mux.HandleFunc("GET /api", s.serveIndex)
-	mux.HandleFunc("GET /api/v1/audit", s.serveAudit)
-	return s.guardAPI(mux)
-}
-
-// serveReload is POST /-/reload: 200 when the configuration was reloaded,
-// 500 with the reason (file, line, problem) when it was refused.
-func (s *Server) serveReload(w http.ResponseWriter, _ *http.Request) {
-	if err := s.Reload(); err != nil {
-		s.log.Error("reload failed; keeping the running configuration", "err", err)
-		http.Error(w, "reload failed: "+err.Error(), http.StatusInternalServerError)
-		return
-	}
-	fmt.Fprintln(w, "reloaded")
 }
 
 // Run is New then Server.Run.

@@ -96,11 +96,18 @@ func (n *Node) checkVersion(ctx context.Context) error {
 // head reads its own slurm.conf; a configless node the copy slurmd fetched,
 // which slurmd links to /run/slurm/conf.
 func (n *Node) clientEnv() []string {
-	path := "/run/slurm/conf/slurm.conf"
+	return append(daemonEnv(), "SLURM_CONF="+n.clientConf())
+}
+
+// configlessConf is where slurmd links the slurm.conf it fetched.
+const configlessConf = "/run/slurm/conf/slurm.conf"
+
+// clientConf is the slurm.conf the Slurm commands on this node read.
+func (n *Node) clientConf() string {
 	if n.opts.Role == RoleHead {
-		path = filepath.Join(n.opts.confDir(), "slurm.conf")
+		return filepath.Join(n.opts.confDir(), "slurm.conf")
 	}
-	return append(daemonEnv(), "SLURM_CONF="+path)
+	return configlessConf
 }
 
 // daemonEnv is the environment of the daemons: no SLURM_CONF (a configless
@@ -143,7 +150,7 @@ func (n *Node) bootstrap(ctx context.Context) error {
 	if err := n.startMunged(ctx); err != nil {
 		return err
 	}
-	ctrlHost, ctrlPort, err := n.controller()
+	ctrlHost, ctrlPort, err := n.controller(ctx)
 	if err != nil {
 		return err
 	}
@@ -198,40 +205,6 @@ func (n *Node) prepareCompute() error {
 		return fmt.Errorf("GPUs for Slurm: %w (--slurm-device-dir is %s)", err, n.opts.DeviceDir)
 	}
 	return os.MkdirAll(filepath.Join(conf.SpoolDir, n.name), 0o755)
-}
-
-// controller is the host and port of slurmctld: the conf server a worker
-// was given; on a head, the address workers reach it at.
-func (n *Node) controller() (string, int, error) {
-	if n.opts.ConfServer != "" {
-		return conf.SplitHostPort(n.opts.ConfServer, conf.DefaultControllerPort)
-	}
-	ip, err := outboundIP()
-	if err != nil {
-		return "", 0, fmt.Errorf("the head's address: %w (set --slurm-conf-server)", err)
-	}
-	return ip, conf.DefaultControllerPort, nil
-}
-
-// outboundIP is the address this machine reaches others from: the source
-// of the default route, else the first non-loopback IPv4 address.
-func outboundIP() (string, error) {
-	if c, err := net.Dial("udp4", "192.0.2.1:9"); err == nil { // no packet is sent
-		defer c.Close()
-		if a, ok := c.LocalAddr().(*net.UDPAddr); ok && !a.IP.IsLoopback() {
-			return a.IP.String(), nil
-		}
-	}
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return "", err
-	}
-	for _, a := range addrs {
-		if ipn, ok := a.(*net.IPNet); ok && ipn.IP.To4() != nil && !ipn.IP.IsLoopback() {
-			return ipn.IP.String(), nil
-		}
-	}
-	return "", errors.New("no non-loopback IPv4 address")
 }
 
 func (n *Node) start(name string, args ...string) (*supervise.Daemon, error) {
@@ -340,7 +313,7 @@ func (n *Node) startSlurmd(ctx context.Context, server string) error {
 		return err
 	}
 	n.mu.Lock()
-	n.slurmd = d
+	n.slurmd, n.confServer = d, server
 	n.mu.Unlock()
 	n.logger.Info("slurmd started: joining the cluster", "node", n.name, "conf_server", server, "conf", nodeConf)
 	return nil
@@ -384,6 +357,10 @@ func (n *Node) waitJoined(ctx context.Context) error {
 	for {
 		state, reason, err := n.nodeState(ctx)
 		switch {
+		case errors.Is(err, errNoConf):
+			// slurmd has not fetched its configuration yet: poll the file
+			// rather than the controller.
+			delay = 20 * time.Millisecond
 		case err == nil && usable(state):
 			n.mu.Lock()
 			n.joined, n.status = true, ""
@@ -413,13 +390,18 @@ func (n *Node) waitJoined(ctx context.Context) error {
 
 // nodeState asks the controller for this node's state and reason.
 func (n *Node) nodeState(ctx context.Context) (state, reason string, err error) {
+	// Without its slurm.conf, sinfo spends a second looking for one before
+	// it fails.
+	if _, err := os.Stat(n.clientConf()); err != nil {
+		return "", "", fmt.Errorf("%w: %v", errNoConf, err)
+	}
 	out, err := n.runner.Run(ctx, "sinfo", "-h", "-N", "-n", n.name, "-o", "%T|%E")
 	if err != nil {
 		return "", "", err
 	}
 	line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
 	if line == "" {
-		return "", "", fmt.Errorf("node %s is not in the cluster", n.name)
+		return "", "", fmt.Errorf("node %s is %w", n.name, errNotInCluster)
 	}
 	state, reason, _ = strings.Cut(line, "|")
 	if reason == "none" {
@@ -427,6 +409,12 @@ func (n *Node) nodeState(ctx context.Context) (state, reason string, err error) 
 	}
 	return state, reason, nil
 }
+
+// errNoConf: the node has no slurm.conf yet.
+var errNoConf = errors.New("slurmd has not fetched the configuration yet")
+
+// errNotInCluster: the controller answers, and does not list the node.
+var errNotInCluster = errors.New("not in the cluster")
 
 // usable reports whether an sinfo long state means the node takes jobs.
 func usable(state string) bool {

@@ -2,6 +2,7 @@ package slurm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -140,10 +141,17 @@ func (n *Node) refreshStatus(ctx context.Context, collectErr error) {
 		return
 	}
 	state, reason, err := n.nodeState(ctx)
+	if !errors.Is(err, errNotInCluster) {
+		n.rejoins.missing = 0
+	}
 	switch {
+	case errors.Is(err, errNotInCluster):
+		n.setStatus(err.Error() + ": the controller has forgotten it")
+		n.rejoin(ctx)
 	case err != nil:
 		n.setStatus("cannot ask Slurm for this node's state: " + err.Error())
 	case usable(state):
+		n.rejoins = rejoinState{}
 		n.setStatus("")
 	default:
 		n.setStatus(strings.TrimSpace(fmt.Sprintf("node %s is %s in Slurm %s", n.name, state, reason)))

@@ -40,15 +40,18 @@ type Node struct {
 
 	host conf.Root // where /proc and /sys are read: "/"
 
-	mu       sync.Mutex
-	status   string // why the node is not ready; "" once it is
-	joined   bool
-	munged   *supervise.Daemon
-	ctld     *supervise.Daemon
-	slurmd   *supervise.Daemon
-	cancel   context.CancelFunc
-	done     chan struct{}
-	stopOnce sync.Once
+	rejoins rejoinState // used by the collection loop only
+
+	mu         sync.Mutex
+	status     string // why the node is not ready; "" once it is
+	joined     bool
+	munged     *supervise.Daemon
+	ctld       *supervise.Daemon
+	slurmd     *supervise.Daemon
+	confServer string // the controller slurmd was started with
+	cancel     context.CancelFunc
+	done       chan struct{}
+	stopOnce   sync.Once
 }
 
 // New checks opts and prepares the node; Start brings it up.

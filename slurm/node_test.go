@@ -3,7 +3,9 @@ package slurm
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -87,6 +89,36 @@ func TestUsableStates(t *testing.T) {
 		"idle*": false, "drained": false, "draining": false, "down*": false, "inval": false, "": false} {
 		if usable(state) != want {
 			t.Errorf("usable(%q) = %v", state, !want)
+		}
+	}
+}
+
+func TestHeadUsesRunPodGlobalNetworkingAddress(t *testing.T) {
+	resolver := func(addrs ...string) func(context.Context, string) ([]net.IPAddr, error) {
+		return func(_ context.Context, host string) ([]net.IPAddr, error) {
+			if host != "abc123xyz.runpod.internal" {
+				return nil, fmt.Errorf("lookup %s: no such host", host)
+			}
+			var out []net.IPAddr
+			for _, a := range addrs {
+				out = append(out, net.IPAddr{IP: net.ParseIP(a)})
+			}
+			return out, nil
+		}
+	}
+	for _, c := range []struct {
+		pod   string
+		addrs []string
+		want  string
+	}{
+		{"abc123xyz", []string{"fd00::1", "10.65.0.7"}, "10.65.0.7"},
+		{"abc123xyz", []string{"127.0.0.1"}, ""}, // not an address others reach
+		{"otherpod", []string{"10.65.0.7"}, ""},  // no global networking: the name does not resolve
+		{"", []string{"10.65.0.7"}, ""},          // not on RunPod
+		{"bad/id", []string{"10.65.0.7"}, ""},
+	} {
+		if got := runPodPrivateIP(context.Background(), c.pod, resolver(c.addrs...)); got != c.want {
+			t.Errorf("pod %q resolving to %v: got %q, want %q", c.pod, c.addrs, got, c.want)
 		}
 	}
 }

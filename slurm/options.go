@@ -73,7 +73,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.ClusterName, "slurm-cluster-name", o.ClusterName, "Slurm ClusterName (head)")
 	fs.StringVar(&o.Partition, "slurm-partition", o.Partition, "name of the default partition over every node (head)")
 	fs.StringVar(&o.ConfServer, "slurm-conf-server", o.ConfServer,
-		"worker: the head's HOST[:PORT] to fetch the configuration from and join; head: the address workers reach it at (default: this node's IP)")
+		"worker: the head's HOST[:PORT] to fetch the configuration from and join; head: the address workers reach it at (default: its RunPod Global Networking address, else this node's IP)")
 	fs.StringVar(&o.NodeName, "slurm-node-name", o.NodeName, "Slurm node name (default: the short hostname)")
 	fs.StringVar(&o.Features, "slurm-features", o.Features, "comma-separated node features besides the GPU model's")
 	fs.IntVar(&o.MaxNodes, "slurm-max-nodes", o.MaxNodes, "how many nodes may join the cluster (head: MaxNodeCount)")
@@ -96,7 +96,7 @@ func (o Options) Check() error {
 	}
 	var errs []error
 	if o.Role == RoleWorker && o.ConfServer == "" {
-		errs = append(errs, errors.New("--slurm-role worker needs --slurm-conf-server (the head's address)"))
+		errs = append(errs, errors.New("--slurm-role worker needs --slurm-conf-server: the head's address"))
 	}
 	if o.ConfServer != "" {
 		if _, _, err := conf.SplitHostPort(o.ConfServer, conf.DefaultControllerPort); err != nil {

@@ -99,6 +99,10 @@ func New(o Options) *echo.Echo {
 			CookieHTTPOnly: true,
 			CookieSecure:   o.SecureCookies,
 			CookieSameSite: http.SameSiteStrictMode,
+			// A missing token is as forbidden as a wrong one (echo says 400).
+			ErrorHandler: func(error, echo.Context) error {
+				return echo.NewHTTPError(http.StatusForbidden, "This form is out of date or came from another site: reload the page and try again.")
+			},
 		}))
 		e.Use(o.Auth.Middleware())
 		(&login.Page{Sessions: o.Auth, Audit: o.Audit, Version: o.Version}).Register(e)

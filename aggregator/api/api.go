@@ -87,7 +87,7 @@ func New(o Options) *API {
 // Register adds the API's endpoints, all under /api/v1/, to mux. Endpoints
 // that Prometheus answers on POST too (query, query_range, series, labels,
 // query_exemplars, format_query) accept form-encoded POST bodies.
-func (a *API) Register(mux *http.ServeMux) {
+func (a *API) Register(mux Mux) {
 	both := func(path string, f apiFunc) {
 		h := a.handle(f)
 		mux.Handle("GET /api/v1/"+path, h)
@@ -109,6 +109,12 @@ func (a *API) Register(mux *http.ServeMux) {
 	get("status/buildinfo", a.buildInfo)
 	get("status/runtimeinfo", a.runtimeInfo)
 	get("status/flags", a.serveFlags)
+}
+
+// Mux is where Register adds the endpoints: an *http.ServeMux, or one
+// that also keeps the list of routes.
+type Mux interface {
+	Handle(pattern string, handler http.Handler)
 }
 
 // apiFunc is one endpoint: it reads the request and says what to answer.

@@ -130,7 +130,7 @@ func (a *API) listRules(r *http.Request) result {
 			return invalidParam(fmt.Errorf("error converting exclude_alerts: %w", err), "exclude_alerts")
 		}
 	}
-	maxGroups, token, bad := groupPaging(query.Get("group_limit"), query.Get("group_next_token"))
+	maxGroups, next, bad := groupPaging(query.Get("group_limit"), query.Get("group_next_token"))
 	if bad != nil {
 		return *bad
 	}
@@ -138,8 +138,8 @@ func (a *API) listRules(r *http.Request) result {
 	res := &ruleDiscovery{Groups: []ruleGroupJSON{}}
 	foundToken := false
 	for _, g := range a.ruleGroups() {
-		if maxGroups > 0 && token != "" && !foundToken {
-			if token != groupToken(g) {
+		if maxGroups > 0 && next != "" && !foundToken {
+			if next != groupToken(g) {
 				continue
 			}
 			foundToken = true
@@ -176,8 +176,8 @@ func (a *API) listRules(r *http.Request) result {
 		}
 		res.Groups = append(res.Groups, out)
 	}
-	if maxGroups > 0 && token != "" && !foundToken {
-		return invalidParam(fmt.Errorf("invalid group_next_token '%v'. were rule groups changed?", token), "group_next_token")
+	if maxGroups > 0 && next != "" && !foundToken {
+		return invalidParam(fmt.Errorf("invalid group_next_token '%v'. were rule groups changed?", next), "group_next_token")
 	}
 	return result{data: res}
 }

@@ -12,16 +12,26 @@ import (
 //	GET  /api/v1/agents             the registered agents               token
 //	GET  /api/v1/sd                 every target, as Prometheus HTTP SD  open
 //
-// Mount it for "/api/v1/agents", "/api/v1/agents/" and "/api/v1/sd". The
-// token is registration.token; without one the agent endpoints answer 403.
-// Replies have the shape of Prometheus' HTTP API.
+// The token is registration.token; without one the agent endpoints answer
+// 403. Replies have the shape of Prometheus' HTTP API.
 func (m *Manager) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /api/v1/agents/register", m.serveRegister)
-	mux.HandleFunc("POST /api/v1/agents/deregister", m.serveDeregister)
-	mux.HandleFunc("GET /api/v1/agents", m.serveAgents)
-	mux.HandleFunc("GET /api/v1/sd", m.serveSD)
+	m.Register(mux)
 	return mux
+}
+
+// Mux is where Register adds the endpoints: an *http.ServeMux, or one
+// that also keeps the list of routes.
+type Mux interface {
+	Handle(pattern string, handler http.Handler)
+}
+
+// Register adds Handler's endpoints to mux.
+func (m *Manager) Register(mux Mux) {
+	mux.Handle("POST /api/v1/agents/register", http.HandlerFunc(m.serveRegister))
+	mux.Handle("POST /api/v1/agents/deregister", http.HandlerFunc(m.serveDeregister))
+	mux.Handle("GET /api/v1/agents", http.HandlerFunc(m.serveAgents))
+	mux.Handle("GET /api/v1/sd", http.HandlerFunc(m.serveSD))
 }
 
 // Error types of Prometheus' HTTP API used here.

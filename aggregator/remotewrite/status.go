@@ -72,6 +72,11 @@ func (p *pending) sub(b batch) {
 	p.batches--
 	p.bytes -= int64(len(b.body))
 	p.samples -= int64(b.samples)
+	if p.batches <= 0 {
+		// Nothing waits: no oldest sample, even before the file is read
+		// again (refreshOldest), so the lag is 0 as soon as all is sent.
+		p.oldest = minTime{}
+	}
 }
 
 func summarize(bs []batch) pending {

@@ -1,6 +1,7 @@
 package scrape
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -74,6 +75,19 @@ func sampleLabels(b *labels.Builder, exposed, tl labels.Labels, honor bool) labe
 		}
 	}
 	return b.Labels()
+}
+
+// checkSeries refuses the series Prometheus refuses to store from a
+// scrape, which the store would keep: one without a metric name, or with a
+// label name twice.
+func checkSeries(lset labels.Labels) error {
+	if !lset.Has(model.MetricNameLabel) {
+		return fmt.Errorf("missing metric name (%s label): %s", model.MetricNameLabel, lset)
+	}
+	if name, dup := lset.HasDuplicateLabelNames(); dup {
+		return fmt.Errorf("label name %q is not unique: %s", name, lset)
+	}
+	return nil
 }
 
 // reportLabels are the labels of a report series such as up.

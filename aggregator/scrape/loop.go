@@ -99,6 +99,13 @@ func (l *loop) run() {
 	defer timer.Stop()
 	for {
 		if d := next.Sub(l.now()); d > 0 {
+			if d > interval {
+				// The clock went back (an injected one: Go's own clock
+				// waits on its monotonic reading, which never does):
+				// the first tick from now, rather than waiting it out.
+				next = nextTick(l.now(), interval, offset)
+				d = next.Sub(l.now())
+			}
 			timer.Reset(d)
 			select {
 			case <-timer.C:

@@ -43,7 +43,9 @@ type Options struct {
 	// stay idle (default 5m, as Prometheus).
 	IdleConnTimeout time.Duration
 	// Now is the clock (default time.Now). Waiting uses real timers, so a
-	// replacement must advance with real time.
+	// replacement must advance with real time; it may jump, as a wall clock
+	// does (forward: the ticks missed are skipped; back: the loop takes the
+	// first tick from the new time).
 	Now func() time.Time
 	// OffsetSeed shifts every target's phase within its interval, as
 	// Prometheus' per-server seed does.

@@ -92,11 +92,15 @@ func (c *cache) parse(b []byte, contentType string, t int64, limit int, tl label
 			c.hit(e, ts, v, tp != nil)
 			continue
 		}
-		c.order = append(c.order, keyRef{pending: len(c.pending)})
 		p.Labels(&c.lset)
+		lset := sampleLabels(c.lb, c.lset, tl, honor)
+		if err := checkSeries(lset); err != nil {
+			return scraped, kept, failure(resultParse, fmt.Errorf("parse: %w", err))
+		}
+		c.order = append(c.order, keyRef{pending: len(c.pending)})
 		c.pending = append(c.pending, pendingSeries{
 			raw:   met,
-			lset:  sampleLabels(c.lb, c.lset, tl, honor),
+			lset:  lset,
 			idx:   len(c.samples),
 			hasTS: tp != nil,
 		})

@@ -68,6 +68,9 @@ func FromURL(job, raw string) (Target, error) {
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return Target{}, &url.Error{Op: "parse", URL: raw, Err: errExtras}
 	}
+	if !printableASCII(u.Host) {
+		return Target{}, &url.Error{Op: "parse", URL: raw, Err: errHost}
+	}
 	addr := u.Host
 	if u.Port() == "" {
 		port := "80"
@@ -76,7 +79,7 @@ func FromURL(job, raw string) (Target, error) {
 		}
 		addr = net.JoinHostPort(strings.Trim(u.Hostname(), "[]"), port)
 	}
-	path := u.EscapedPath()
+	path := u.Path // unescaped, as metrics_path is: URL escapes it
 	if path == "" {
 		path = "/metrics"
 	}
@@ -90,7 +93,20 @@ func (e parseError) Error() string { return string(e) }
 const (
 	errNotHTTP = parseError("not an http(s) URL with a host")
 	errExtras  = parseError("user info, query and fragment are not allowed in a target URL")
+	errHost    = parseError("the host has bytes outside printable ASCII")
 )
+
+// printableASCII says whether s holds only printable ASCII. Host names and
+// IPv6 zones (interface names) are ASCII; a URL cannot carry anything else
+// in its host once escaped.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
 
 // Sort orders targets by job, then URL, so listings are stable.
 func Sort(ts []Target) {

@@ -71,8 +71,14 @@ func New(o Options) *API {
 	return a
 }
 
+// Mux is where Register adds the endpoints: an *http.ServeMux, or one
+// that also keeps the list of routes.
+type Mux interface {
+	Handle(pattern string, handler http.Handler)
+}
+
 // Register adds the endpoints to mux.
-func (a *API) Register(mux *http.ServeMux) {
+func (a *API) Register(mux Mux) {
 	h := func(pattern string, f http.HandlerFunc) {
 		mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Cache-Control", "no-store")

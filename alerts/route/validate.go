@@ -83,21 +83,19 @@ func (c *Config) validate() error {
 		for k := range ir.TargetMatch {
 			checkLabelName(&p, ir.line, path+".target_match", k)
 		}
-		for k := range ir.SourceMatchRE {
-			checkLabelName(&p, ir.line, path+".source_match_re", k)
-		}
-		for k := range ir.TargetMatchRE {
-			checkLabelName(&p, ir.line, path+".target_match_re", k)
-		}
+		checkRegexps(&p, ir.line, path+".source_match_re", ir.SourceMatchRE)
+		checkRegexps(&p, ir.line, path+".target_match_re", ir.TargetMatchRE)
 		for _, l := range ir.Equal {
 			checkLabelName(&p, ir.line, path+".equal", l)
 		}
-		ir.source = combine(ir.SourceMatch, ir.SourceMatchRE, ir.SourceMatchers)
-		ir.target = combine(ir.TargetMatch, ir.TargetMatchRE, ir.TargetMatchers)
 	}
 
 	if len(p) > 0 {
 		return errors.Join(p...)
+	}
+	for _, ir := range c.InhibitRules {
+		ir.source = combine(ir.SourceMatch, ir.SourceMatchRE, ir.SourceMatchers)
+		ir.target = combine(ir.TargetMatch, ir.TargetMatchRE, ir.TargetMatchers)
 	}
 	c.root = newRoute(c.Route, nil, 0)
 	c.root.Walk(func(r *Route) {
@@ -134,9 +132,7 @@ func (r *RouteConfig) check(p *problems, path string, receivers map[string]bool)
 	for k := range r.Match {
 		checkLabelName(p, r.line, path+".match", k)
 	}
-	for k := range r.MatchRE {
-		checkLabelName(p, r.line, path+".match_re", k)
-	}
+	checkRegexps(p, r.line, path+".match_re", r.MatchRE)
 	if r.GroupInterval != nil && *r.GroupInterval == 0 {
 		p.add(r.line, path+".group_interval", "group_interval cannot be zero")
 	}
@@ -156,6 +152,18 @@ func (r *RouteConfig) check(p *problems, path string, receivers map[string]bool)
 func checkLabelName(p *problems, line int, path, name string) {
 	if !matcher.IsValidLabelName(name) {
 		p.add(line, path, "invalid label name %q", name)
+	}
+}
+
+// checkRegexps checks a match_re map: its label names, and that each has an
+// expression (YAML's `a:` and `a: null` leave the Regexp empty, as
+// Regexp.UnmarshalYAML is not called for a null).
+func checkRegexps(p *problems, line int, path string, m map[string]Regexp) {
+	for k, re := range m {
+		checkLabelName(p, line, path, k)
+		if re.Regexp == nil {
+			p.add(line, path, "label %q: a regular expression is expected", k)
+		}
 	}
 }
 

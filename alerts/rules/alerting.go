@@ -69,9 +69,12 @@ func (a *Alert) needsSending(ts time.Time, resendDelay time.Duration) bool {
 
 // pendAgainIfHoldGrew puts a firing alert back to pending when it has not
 // yet been active for the rule's `for`, which a reload raised; as in
-// Prometheus' AlertingRule.Eval (rules/alerting.go, v3.x).
+// Prometheus' AlertingRule.Eval (rules/alerting.go, v3.x). Unlike there, an
+// alert that fired under the same `for` stays firing when ts is earlier
+// than its activity suggests: the wall clock went back, the hold did not
+// grow.
 func (a *Alert) pendAgainIfHoldGrew(ts time.Time, hold time.Duration) {
-	if a.State == StateFiring && ts.Sub(a.ActiveAt) < hold {
+	if a.State == StateFiring && a.FiredAt.Sub(a.ActiveAt) < hold && ts.Sub(a.ActiveAt) < hold {
 		a.State = StatePending
 		a.FiredAt = time.Time{}
 		a.LastSentAt = time.Time{}

@@ -44,8 +44,10 @@ type Options struct {
 	OutageTolerance time.Duration
 	ForGracePeriod  time.Duration
 	Logger          *slog.Logger
-	Now             func() time.Time
-	Metrics         *Metrics // nil: none
+	// Now is the clock of evaluation slots and timestamps (default
+	// time.Now); the waits between slots use real timers.
+	Now     func() time.Time
+	Metrics *Metrics // nil: none
 	// Extra gives rules that come from elsewhere than files (the
 	// dashboard's), as the content of a rule file and the name its groups
 	// take as File(). Every Update and Reload asks it again and adds its
@@ -233,8 +235,8 @@ func (m *Manager) startLoop(g *Group) {
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
-		next := g.evalTimestamp(time.Now()).Add(g.interval)
-		timer := time.NewTimer(time.Until(next))
+		next := g.evalTimestamp(m.opts.Now()).Add(g.interval)
+		timer := time.NewTimer(m.untilSlot(g, &next))
 		defer timer.Stop()
 		for {
 			select {
@@ -242,15 +244,27 @@ func (m *Manager) startLoop(g *Group) {
 				return
 			case <-timer.C:
 			}
-			if missed := time.Since(next) / g.interval; missed > 0 {
+			if missed := m.opts.Now().Sub(next) / g.interval; missed > 0 {
 				m.opts.Metrics.missed(g, int(missed))
 				next = next.Add(missed * g.interval)
 			}
 			m.EvalGroup(ctx, g, next)
 			next = next.Add(g.interval)
-			timer.Reset(time.Until(next))
+			timer.Reset(m.untilSlot(g, &next))
 		}
 	}()
+}
+
+// untilSlot is the wait until the slot *next. Slots are wall-clock times;
+// when the wall clock has gone back by more than an interval, the group
+// takes its first slot after the new time instead of waiting (evaluation
+// would otherwise stop for as long as the clock went back).
+func (m *Manager) untilSlot(g *Group, next *time.Time) time.Duration {
+	now := m.opts.Now()
+	if next.Sub(now) > g.interval {
+		*next = g.evalTimestamp(now).Add(g.interval)
+	}
+	return next.Sub(now)
 }
 
 // EvalAt evaluates every group at ts, in order: what the loops do, for

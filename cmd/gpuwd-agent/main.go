@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/gpu-watchdog/gpu-watchdog/agent"
@@ -35,8 +36,7 @@ func run(args []string) int {
 	fs := flag.NewFlagSet("gpuwd-agent", flag.ContinueOnError)
 	opts := agent.DefaultOptions()
 	opts.RegisterFlags(fs)
-	logFormat := fs.String("log-format", "auto", "log format: auto, json or text")
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	logFlags := cli.RegisterLogFlags(fs)
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	cli.UsageWithEnv(fs, "GPUWD_")
 	if err := cli.Parse(fs, args, "GPUWD_", nil); err != nil {
@@ -50,9 +50,16 @@ func run(args []string) int {
 		fmt.Printf("gpuwd-agent %s (%s)\n", version, revision)
 		return 0
 	}
-	logger, err := cli.NewLogger(os.Stderr, *logFormat, *logLevel)
+	logger, err := logFlags.Logger(os.Stderr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gpuwd-agent:", err)
+		return 2
+	}
+	if err := opts.Check(); err != nil {
+		// Settings come from GPUWD_* on a pod: name them as well as the flags.
+		for _, line := range strings.Split(cli.WithEnvNames(err.Error(), fs, "GPUWD_"), "\n") {
+			fmt.Fprintln(os.Stderr, "gpuwd-agent:", line)
+		}
 		return 2
 	}
 	opts.Version, opts.Revision = version, revision

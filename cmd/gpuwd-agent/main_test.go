@@ -199,6 +199,9 @@ func TestBinaryRejectsBadConfiguration(t *testing.T) {
 		{nil, "GPUWD_SAMPLE_INTERVAL=soon", "GPUWD_SAMPLE_INTERVAL"},
 		{[]string{"--no-such-flag"}, "", "no-such-flag"},
 		{[]string{"--log-level", "loud"}, "", "log level"},
+		// A worker without its head: the variable a pod sets is named.
+		{nil, "GPUWD_SLURM_ROLE=worker", "--slurm-conf-server (GPUWD_SLURM_CONF_SERVER)"},
+		{[]string{"--aggregator-url", "ftp://x"}, "", "--aggregator-url (GPUWD_AGGREGATOR_URL)"},
 	} {
 		cmd := exec.Command(binary, c.args...)
 		cmd.Env = append(os.Environ(), c.env)
@@ -267,9 +270,9 @@ func TestBinaryRegistersWithTheAggregator(t *testing.T) {
 		t.Errorf("log:\n%s", rest)
 	}
 
-	// Registration without a token is refused at start.
+	// Registration without a token is refused at start, as a bad setting.
 	out, err := exec.Command(binary, "--aggregator-url", agg.URL, "--listen", "127.0.0.1:0").CombinedOutput()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "needs --token") {
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(string(out), "needs --token") {
 		t.Errorf("no token: err=%v out=%s", err, out)
 	}
 }

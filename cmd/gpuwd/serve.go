@@ -19,8 +19,7 @@ func serve(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	opts := aggregator.DefaultOptions()
 	opts.RegisterFlags(fs)
-	logFormat := fs.String("log-format", "auto", "log format: auto, json or text")
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	logFlags := cli.RegisterLogFlags(fs)
 	if code, ok := parse(fs, args, stderr); !ok {
 		return code
 	}
@@ -28,7 +27,7 @@ func serve(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gpuwd serve: unexpected arguments %q\n", fs.Args())
 		return 2
 	}
-	logger, err := cli.NewLogger(stderr, *logFormat, *logLevel)
+	logger, err := logFlags.Logger(stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "gpuwd serve:", err)
 		return 2

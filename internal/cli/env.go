@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 )
 
@@ -56,4 +57,32 @@ func UsageWithEnv(fs *flag.FlagSet, prefix string) {
 			f.Usage = fmt.Sprintf("%s (env %s)", f.Usage, EnvName(prefix, f.Name))
 		}
 	})
+}
+
+// flagRef is a flag named in a message: --name.
+var flagRef = regexp.MustCompile(`--([a-z0-9][a-z0-9-]*)`)
+
+// WithEnvNames adds the environment variable after each flag of fs that msg
+// names ("--slurm-conf-server" becomes "--slurm-conf-server
+// (GPUWD_SLURM_CONF_SERVER)"), for people who set them through the
+// environment, as on a pod. A name already followed by its variable is left
+// as it is.
+func WithEnvNames(msg string, fs *flag.FlagSet, prefix string) string {
+	var b strings.Builder
+	last := 0
+	for _, m := range flagRef.FindAllStringSubmatchIndex(msg, -1) {
+		name := msg[m[2]:m[3]]
+		if fs.Lookup(name) == nil || !HasEnv(name) {
+			continue
+		}
+		env := EnvName(prefix, name)
+		if strings.HasPrefix(msg[m[1]:], " ("+env) {
+			continue
+		}
+		b.WriteString(msg[last:m[1]])
+		b.WriteString(" (" + env + ")")
+		last = m[1]
+	}
+	b.WriteString(msg[last:])
+	return b.String()
 }

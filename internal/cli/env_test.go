@@ -48,3 +48,24 @@ func TestCommandFlagsAreNotSetFromTheEnvironment(t *testing.T) {
 		t.Fatalf("GPUWD_VERSION=1.2.3: err %v, version %v", err, *version)
 	}
 }
+
+func TestWithEnvNamesNamesTheVariables(t *testing.T) {
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	fs.String("munge-key", "", "")
+	fs.String("munge-key-file", "", "")
+	fs.String("slurm-conf-server", "", "")
+	fs.Bool("version", false, "")
+	for _, c := range []struct{ in, want string }{
+		{"--slurm-role worker needs --slurm-conf-server: the head's address",
+			"--slurm-role worker needs --slurm-conf-server (GPUWD_SLURM_CONF_SERVER): the head's address"},
+		{"--munge-key and --munge-key-file: give one",
+			"--munge-key (GPUWD_MUNGE_KEY) and --munge-key-file (GPUWD_MUNGE_KEY_FILE): give one"},
+		{"needs --munge-key (GPUWD_MUNGE_KEY) or --version",
+			"needs --munge-key (GPUWD_MUNGE_KEY) or --version"},
+		{"no flags here", "no flags here"},
+	} {
+		if got := WithEnvNames(c.in, fs, "GPUWD_"); got != c.want {
+			t.Errorf("WithEnvNames(%q)\n got %q\nwant %q", c.in, got, c.want)
+		}
+	}
+}

@@ -1,12 +1,27 @@
 package cli
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"strings"
 )
+
+// LogFlags are a service's logging flags, as every program registers them.
+type LogFlags struct{ Format, Level string }
+
+// RegisterLogFlags adds --log-format and --log-level to fs.
+func RegisterLogFlags(fs *flag.FlagSet) *LogFlags {
+	l := &LogFlags{}
+	fs.StringVar(&l.Format, "log-format", "auto", "log format: auto, json or text")
+	fs.StringVar(&l.Level, "log-level", "info", "log level: debug, info, warn or error")
+	return l
+}
+
+// Logger is NewLogger with these flags.
+func (l *LogFlags) Logger(w io.Writer) (*slog.Logger, error) { return NewLogger(w, l.Format, l.Level) }
 
 // NewLogger builds the service logger: JSON by default, text when format is
 // "text", or "auto" and w is a terminal.

@@ -9,14 +9,17 @@ import (
 	"time"
 )
 
-// The reference in the repository is what the code generates now.
-func TestDocsFlagsMDIsCurrent(t *testing.T) {
-	const path = "../../docs/flags.md"
+// The README's reference is what the code generates now.
+func TestReadmeFlagsAreCurrent(t *testing.T) {
+	const path = "../../README.md"
 	have, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v: run make docs (go run ./internal/flagdoc/gen)", err)
+		t.Fatal(err)
 	}
-	want := Generate()
+	want, err := Splice(have)
+	if err != nil {
+		t.Fatalf("%v: the README has lost its flag block", err)
+	}
 	if bytes.Equal(have, want) {
 		return
 	}
@@ -30,8 +33,30 @@ func TestDocsFlagsMDIsCurrent(t *testing.T) {
 			w = wantLines[i]
 		}
 		if h != w {
-			t.Fatalf("docs/flags.md is not current: run make docs (go run ./internal/flagdoc/gen) and commit it\nline %d is:\n  %s\nwant:\n  %s", i+1, h, w)
+			t.Fatalf("the README's flags are not current: run make docs (go run ./internal/flagdoc/gen) and commit it\nline %d is:\n  %s\nwant:\n  %s", i+1, h, w)
 		}
+	}
+}
+
+// Splicing replaces the block and nothing else, and is stable.
+func TestSpliceReplacesOnlyTheBlock(t *testing.T) {
+	in := []byte("# Title\n\nbefore\n\n" + Begin + "\nold table\n" + End + "\n\nafter\n")
+	out, err := Splice(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(out)
+	if !strings.HasPrefix(s, "# Title\n\nbefore\n\n"+Begin+"\n\n") || !strings.HasSuffix(s, "\n"+End+"\n\nafter\n") {
+		t.Errorf("surroundings changed:\n%s", s)
+	}
+	if strings.Contains(s, "old table") || !strings.Contains(s, "| `--slurm-role` | `GPUWD_SLURM_ROLE` |") {
+		t.Errorf("block not replaced:\n%s", s)
+	}
+	if again, _ := Splice(out); !bytes.Equal(again, out) {
+		t.Error("splicing twice changes the README")
+	}
+	if _, err := Splice([]byte("no block")); err == nil {
+		t.Error("a README without the block: want an error")
 	}
 }
 
@@ -72,7 +97,7 @@ func TestMarkdownKeepsTheTableWhole(t *testing.T) {
 			t.Errorf("missing row %s in:\n%s", row, out)
 		}
 	}
-	if !strings.Contains(out, "## `prog`\n\nAbout prog.\n") {
+	if !strings.Contains(out, "### `prog`\n\nAbout prog.\n") {
 		t.Errorf("no section for prog in:\n%s", out)
 	}
 }

@@ -3,7 +3,10 @@
 # that reach no image registry (the image tests; anyone behind a closed
 # network): a Debian bookworm rootfs made with debootstrap (minbase, plus
 # Slurm, munge, tini and a few tools), with a /start.sh that starts a
-# container as RunPod's does (runpod-start.sh), imported into Docker:
+# container as RunPod's does (runpod-start.sh), imported into Docker.
+# It also has systemd (not running: /start.sh is the command), so that a
+# container booted with /sbin/init as its command is a Debian box that
+# installs the .debs (the image tests' TestDeb*):
 #
 #   sudo packaging/image/build-base.sh gpuwd-base:bookworm
 #   DOCKER_BUILDKIT=1 docker build -f Dockerfile.agent \
@@ -26,7 +29,7 @@ set -eu
 
 suite=bookworm
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-packages=slurmd,slurmctld,slurm-client,munge,tini,ca-certificates,procps,iproute2,curl
+packages=slurmd,slurmctld,slurm-client,munge,tini,ca-certificates,procps,iproute2,curl,systemd,systemd-sysv
 cache=${GPUWD_BASE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gpuwd-imagetest}
 docker=${DOCKER:-docker}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -60,8 +63,8 @@ for tool in debootstrap tar sha256sum; do
 done
 
 # The cache key changes with anything that changes the rootfs. Bump the
-# "v1" when the steps below change.
-key=$(printf '%s\n' v1 "$suite" "$mirror" "$packages" | sha256sum | cut -c1-16)
+# "v2" when the steps below change.
+key=$(printf '%s\n' v2 "$suite" "$mirror" "$packages" | sha256sum | cut -c1-16)
 tarball=$cache/rootfs-$suite-$key.tar
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gpuwd-base.XXXXXX")
@@ -92,6 +95,9 @@ if [ ! -f "$tarball" ]; then
     chroot "$root" apt-get clean
     rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/log/*.log
     : >"$root/etc/hostname"
+    # Every container gets its own machine id: systemd makes one at boot
+    # where the file is empty, as in Docker's Debian images.
+    : >"$root/etc/machine-id"
     mkdir -p "$cache"
     tar --numeric-owner -C "$root" \
         --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' --exclude='./run/*' --exclude='./tmp/*' \

@@ -18,6 +18,10 @@
 // its labels and is removed at the end, with the build cache records its
 // builds added; a run that was killed leaves them to the next run, which
 // removes its containers, networks and images (not its build cache).
+// The same base image, booted with systemd as PID 1 and no network, is also
+// the Debian machine on which TestDebInstallStartUpgradeRemovePurge installs
+// both .debs (packaging/package.sh) with dpkg, runs their units, upgrades,
+// removes and purges them (deb_test.go).
 // Without root, docker (a client that builds with BuildKit: buildx, or
 // Debian's docker.io) or debootstrap the tests skip, and fail under CI=true.
 //

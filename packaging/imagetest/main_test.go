@@ -121,7 +121,7 @@ func setup() error {
 	}
 	// Removed at once: the images hold what they need.
 	defer os.RemoveAll(img.context)
-	if err := img.buildBinaries(); err != nil {
+	if err := buildBinaries(img.repo, filepath.Join(img.context, "bin"), binaryVersion); err != nil {
 		return err
 	}
 	if err := copyDir(filepath.Join(repo, "packaging", "image"), filepath.Join(img.context, "packaging", "image")); err != nil {
@@ -162,14 +162,15 @@ func setup() error {
 // go and BuildKit caches then serve them instead of growing each run.
 const binaryVersion = "imagetest"
 
-// buildBinaries builds both programs into the context's bin/, as the
-// Makefile's build target does.
-func (img *images) buildBinaries() error {
-	ldflags := "-s -w -X main.version=" + binaryVersion + " -X main.revision=" + binaryVersion
+// buildBinaries builds both programs of the module in repo into dir, as the
+// Makefile's build target does, stamped with version (and binaryVersion as
+// the revision).
+func buildBinaries(repo, dir, version string) error {
+	ldflags := "-s -w -X main.version=" + version + " -X main.revision=" + binaryVersion
 	for _, b := range []struct{ name, cgo string }{{"gpuwd-agent", "1"}, {"gpuwd", "0"}} {
 		cmd := exec.Command("go", "build", "-trimpath", "-ldflags", ldflags,
-			"-o", filepath.Join(img.context, "bin", b.name), "./cmd/"+b.name)
-		cmd.Dir = img.repo
+			"-o", filepath.Join(dir, b.name), "./cmd/"+b.name)
+		cmd.Dir = repo
 		cmd.Env = append(os.Environ(), "CGO_ENABLED="+b.cgo, "CGO_CFLAGS=-O2 -g -Wno-deprecated-declarations",
 			"GOOS=linux", "GOARCH="+runtime.GOARCH)
 		if out, err := cmd.CombinedOutput(); err != nil {

@@ -40,7 +40,7 @@ func TestDebContents(t *testing.T) {
 	}{
 		{agentDeb, map[string]string{
 			"Package": "gpuwd-agent", "Version": debVersion, "Architecture": "amd64",
-			"Recommends": "slurmd, slurmctld, slurm-client, munge", "Suggests": "libnvidia-ml1, nvidia-driver",
+			"Suggests": "slurmd, slurmctld, slurm-client, munge, libnvidia-ml1, nvidia-driver",
 		}, []string{
 			"-rw------- root/root /etc/default/gpuwd-agent",
 			"-rw-r--r-- root/root /lib/systemd/system/gpuwd-agent.service",
@@ -158,7 +158,7 @@ func TestVersionStamped(t *testing.T) {
 	}
 }
 
-// docs/flags.md (package flagdoc) covers exactly the flags the built
+// The README's flag reference (package flagdoc) covers exactly the flags the built
 // programs accept, including those their mains add themselves.
 func TestShippedFlagsAreDocumented(t *testing.T) {
 	bin, _, _ := packages(t)
@@ -178,7 +178,7 @@ func TestShippedFlagsAreDocumented(t *testing.T) {
 			documented = append(documented, f.Name)
 		}
 		if !slices.Equal(shipped, documented) {
-			t.Errorf("%s: the program has flags %q, docs/flags.md %q", p.Command, shipped, documented)
+			t.Errorf("%s: the program has flags %q, the README's reference %q", p.Command, shipped, documented)
 		}
 	}
 }

@@ -47,7 +47,7 @@ func FuzzJobs(f *testing.F) {
 			return
 		}
 		for _, j := range jobs {
-			if j.CPUs < 0 || j.Nodes < 0 {
+			if j.CPUs < 0 || j.Nodes < 0 || j.GPUs < 0 {
 				t.Errorf("%+v", j)
 			}
 		}
@@ -130,5 +130,48 @@ func FuzzGRES(f *testing.F) {
 		}
 		_, _, _ = RequestGPUs(s)
 		_, _, _ = TRESGPUs(s)
+	})
+}
+
+// FuzzJobGPUs: a job's GPU count, from whichever of its TRES fields has
+// one, times its nodes or tasks, is never negative.
+func FuzzJobGPUs(f *testing.F) {
+	for _, s := range [][4]string{
+		{"cpu=8,mem=32G,node=1,gres/gpu=4,gres/gpu:a100=4", "N/A", "N/A", "N/A"},
+		{"cpu=8,gres/gpu:a100=2,gres/gpu:v100=1", "", "", ""},
+		{"", "gres:gpu:h100:2", "N/A", "N/A"},
+		{"(null)", "N/A", "gres/gpu:2", "N/A"},
+		{"N/A", "N/A", "N/A", "gpu:rtx2080"},
+		{"", "gres/gpu=2,gres/shard:4", "", ""},
+		{"gres/gpu=x", "", "", ""},
+	} {
+		f.Add(s[0], s[1], s[2], s[3], 2, 8)
+	}
+	f.Fuzz(func(t *testing.T, alloc, perNode, perJob, perTask string, nodes, tasks int) {
+		if nodes < 0 || tasks < 0 || nodes >= 0xfffffffe || tasks >= 0xfffffffe {
+			return // what count gives Jobs
+		}
+		n, err := JobGPUs(alloc, perNode, perJob, perTask, nodes, tasks)
+		if err == nil && n < 0 {
+			t.Errorf("JobGPUs(%q, %q, %q, %q, %d, %d) = %d", alloc, perNode, perJob, perTask, nodes, tasks, n)
+		}
+	})
+}
+
+// FuzzRecords reads whole `scontrol -o show` outputs, a record a line.
+func FuzzRecords(f *testing.F) {
+	seed(f, "*-scontrol-nodes.txt", "NodeName=w1 Arch=x86_64\n\nNodeName=w2", "NodeName=w1 Reason=a b [root@2024-01-01T00:00:00]")
+	f.Fuzz(func(t *testing.T, s string) {
+		recs, err := Records([]byte(s))
+		if err != nil {
+			return
+		}
+		for _, rec := range recs {
+			for _, fl := range rec {
+				if fl.Key == "" || strings.ContainsAny(fl.Key, " =") {
+					t.Errorf("key %q", fl.Key)
+				}
+			}
+		}
 	})
 }

@@ -2,6 +2,7 @@ package parse
 
 import (
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -68,13 +69,22 @@ func JobGPUs(alloc, perNode, perJob, perTask string, nodes, tasks int) (int, err
 		return n, err
 	}
 	if n, ok, err := RequestGPUs(perNode); err != nil || ok {
-		return n * max(nodes, 1), err
+		return times(n, max(nodes, 1), err)
 	}
 	if n, ok, err := RequestGPUs(perJob); err != nil || ok {
 		return n, err
 	}
 	n, _, err := RequestGPUs(perTask)
-	return n * max(tasks, 1), err
+	return times(n, max(tasks, 1), err)
+}
+
+// times is n × by, refusing a product that overflows (a corrupt line: the
+// counts are each below 2³²).
+func times(n, by int, err error) (int, error) {
+	if err == nil && n > 0 && by > math.MaxInt/n {
+		return 0, fmt.Errorf("%d GPUs × %d is not a count", n, by)
+	}
+	return n * by, err
 }
 
 // TRESGPUs returns the GPUs of a TRES list ("cpu=8,mem=32G,node=1,

@@ -101,20 +101,18 @@ func (a *Auth) credentials() Credentials {
 	return a.creds
 }
 
-// ErrTooManyAttempts refuses a login from an address that failed too often.
-var ErrTooManyAttempts = errors.New("too many failed logins from your address; wait a minute and try again")
-
 // Login checks the credentials of a login form (an empty user means
 // password is the admin token) and opens a session: the cookie to set.
 func (a *Auth) Login(ctx context.Context, user, password, addr string) (string, *http.Cookie, error) {
-	if !a.fails.allow(addr) {
-		return "", nil, ErrTooManyAttempts
+	if wait := a.fails.wait(addr, limitKey(user)); wait > 0 {
+		return "", nil, &TooManyAttemptsError{Wait: wait}
 	}
 	name, err := a.credentials().check(user, password)
 	if err != nil {
-		a.fails.failed(addr)
+		a.fails.failed(addr, limitKey(user))
 		return "", nil, err
 	}
+	a.fails.succeeded(addr)
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return "", nil, err
@@ -168,18 +166,36 @@ func (a *Auth) Session(ctx context.Context, r *http.Request) (string, error) {
 // Authorize checks an API request's Authorization header: the admin it
 // names, or an error when the header is missing or wrong.
 func (a *Auth) Authorize(r *http.Request, addr string) (string, error) {
-	if !a.fails.allow(addr) {
-		return "", ErrTooManyAttempts
+	key := TokenUser
+	if name, _, ok := r.BasicAuth(); ok {
+		key = limitKey(name)
+	}
+	if wait := a.fails.wait(addr, key); wait > 0 {
+		return "", &TooManyAttemptsError{Wait: wait}
 	}
 	user, present, err := a.credentials().fromHeader(r)
 	switch {
 	case !present:
 		return "", errors.New("this changes state: send Authorization: Bearer <admin token> (or Basic with an admin's name and password)")
 	case err != nil:
-		a.fails.failed(addr)
+		a.fails.failed(addr, key)
 		return "", err
 	}
+	a.fails.succeeded(addr)
 	return user, nil
+}
+
+// limitKey is the name failed logins are counted under: the admin token's
+// (an empty name) is TokenUser; a long name is cut, so the limiter holds
+// no more than that per name whatever is sent.
+func limitKey(user string) string {
+	if user == "" {
+		return TokenUser
+	}
+	if len(user) > 64 {
+		return user[:64]
+	}
+	return user
 }
 
 func (a *Auth) cookie(value string, expires time.Time) *http.Cookie {

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -136,6 +137,42 @@ func TestFailedLoginsAreSlowedPerAddress(t *testing.T) {
 	}
 }
 
+func TestFailedLoginsAreSlowedPerNameFromAnywhere(t *testing.T) {
+	ctx, c := context.Background(), &clock{time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
+	a := newAuth(t, t.TempDir(), c, false)
+	for i := range 10 {
+		addr := fmt.Sprintf("10.0.1.%d", i)
+		if _, _, err := a.Login(ctx, "alice", "guess", addr); !errors.Is(err, ErrBadLogin) {
+			t.Fatalf("attempt %d: %v", i+1, err)
+		}
+	}
+	_, _, err := a.Login(ctx, "alice", "correct horse", "10.0.2.1")
+	if !errors.Is(err, ErrTooManyAttempts) || RetryAfter(err) != "6" {
+		t.Fatalf("alice from a new address after 10 failures for her: %v, Retry-After %q; want refused for 6 s", err, RetryAfter(err))
+	}
+	if _, _, err := a.Login(ctx, "", "0123456789abcdef-token", "10.0.2.1"); err != nil {
+		t.Errorf("the token is refused for alice's failures: %v", err)
+	}
+	c.t = c.t.Add(6 * time.Second)
+	if _, _, err := a.Login(ctx, "alice", "correct horse", "10.0.2.1"); err != nil {
+		t.Errorf("alice after the wait: %v", err)
+	}
+	// The API's Basic credentials count for the name, a Bearer for the token.
+	for i := range 10 {
+		r := httptest.NewRequest(http.MethodPost, "/api/v2/silences", nil)
+		r.Header.Set("Authorization", "Bearer nope")
+		if _, err := a.Authorize(r, fmt.Sprintf("10.0.3.%d", i)); !errors.Is(err, ErrBadLogin) {
+			t.Fatalf("wrong Bearer %d: %v", i+1, err)
+		}
+	}
+	if _, _, err := a.Login(ctx, "", "0123456789abcdef-token", "10.0.4.1"); !errors.Is(err, ErrTooManyAttempts) {
+		t.Errorf("the token after 10 wrong Bearer tokens: %v", err)
+	}
+	if RetryAfter(ErrBadLogin) != "" {
+		t.Error("Retry-After for an error that is no refusal")
+	}
+}
+
 func TestAPICallsNeedTheTokenOrAnAdminsPassword(t *testing.T) {
 	a := newAuth(t, t.TempDir(), &clock{time.Now()}, false)
 	req := func(h string) *http.Request {
@@ -170,7 +207,9 @@ func TestAPICallsNeedTheTokenOrAnAdminsPassword(t *testing.T) {
 }
 
 func TestSafeNextStaysOnThisSite(t *testing.T) {
-	for in, want := range map[string]string{"/alerts?rule=x": "/alerts?rule=x", "": "/", "//evil.example/": "/", "https://evil.example/": "/", "/\\evil": "/"} {
+	for in, want := range map[string]string{"/alerts?rule=x": "/alerts?rule=x", "": "/", "//evil.example/": "/", "https://evil.example/": "/", "/\\evil": "/",
+		"/\t/evil.example": "/", "/\n/evil.example": "/", "/\r/evil.example": "/", "/a\\b": "/", "http:evil.example": "/", " //evil.example": "/",
+		"/%2F%2Fevil.example": "/%2F%2Fevil.example", "/nodes/gpu-1?state=idle": "/nodes/gpu-1?state=idle"} {
 		if got := SafeNext(in); got != want {
 			t.Errorf("SafeNext(%q) = %q, want %q", in, got, want)
 		}

@@ -4,7 +4,7 @@
 // with an admin token. A login is a random session id in a cookie
 // (HttpOnly, SameSite=Strict, Secure behind HTTPS) whose hash is kept in
 // SQLite, so sessions survive restarts and logging out ends them for good.
-// Failed logins are rate-limited per address. The API's state-changing
+// Failed logins are rate-limited per address and per name. The API's state-changing
 // endpoints take the same credentials in an Authorization header instead
 // of a cookie, so they need no CSRF token.
 package auth

@@ -79,8 +79,15 @@ func Act(c echo.Context, log Auditor, e audit.Entry, fn func() error) error {
 }
 
 // SafeNext is where to go after logging in: a path on this site, else /.
+// Browsers read a backslash as a slash and drop tabs and newlines from
+// URLs, so /\evil.example, or a tab between two slashes, would leave the
+// site as //evil.example does: a next with either is refused.
 func SafeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	bad := func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsFunc(next, bad) {
+		return "/"
+	}
+	if u, err := url.Parse(next); err != nil || u.Scheme != "" || u.Host != "" {
 		return "/"
 	}
 	return next

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -54,7 +55,7 @@ func (p *Page) login(c echo.Context) error {
 	name, cookie, err := p.Sessions.Login(ctx, user, password, c.RealIP())
 	entry := audit.Entry{User: name, Addr: c.RealIP(), Action: "login", Result: audit.OK}
 	if err != nil {
-		entry.User, entry.Result = user, err.Error()
+		entry.User, entry.Result = auditName(user), err.Error()
 		if user == "" {
 			entry.User = auth.TokenUser
 		}
@@ -68,6 +69,7 @@ func (p *Page) login(c echo.Context) error {
 		status := http.StatusUnauthorized
 		if errors.Is(err, auth.ErrTooManyAttempts) {
 			status = http.StatusTooManyRequests
+			c.Response().Header().Set("Retry-After", auth.RetryAfter(err))
 		} else if !errors.Is(err, auth.ErrBadLogin) {
 			return err
 		}
@@ -101,4 +103,13 @@ func withCookie(r *http.Request, c *http.Cookie) *http.Request {
 
 type view struct {
 	Next, User, Error string
+}
+
+// auditName is a name typed into the form as the audit log keeps it: at
+// most 64 bytes, whatever was typed (a password in the wrong field, say).
+func auditName(s string) string {
+	if len(s) <= 64 {
+		return s
+	}
+	return strings.ToValidUTF8(s[:64], "") + "…"
 }

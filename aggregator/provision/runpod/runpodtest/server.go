@@ -1,6 +1,7 @@
 package runpodtest
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -202,7 +203,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	if r.Header.Get("Authorization") != "Bearer "+s.opts.APIKey {
+	if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+s.opts.APIKey)) != 1 {
 		writeJSON(w, http.StatusUnauthorized, errorBody("unauthorized", ""))
 		return
 	}
