@@ -116,7 +116,7 @@ func TestStoreFailure(t *testing.T) {
 	h.st.setAppendErr(func(context.Context, []store.Sample) error { return errors.New("disk full") })
 	a.set("a 1\n", 200)
 	h.scrape()
-	if st := h.status(); st.Health != HealthDown || st.LastError != "store: disk full" {
+	if st := h.status(); st.Health != HealthDown || st.LastError != "storing samples: disk full" {
 		t.Errorf("status %s %q", st.Health, st.LastError)
 	}
 	// Once storage works again, what disappeared meanwhile is marked stale.
@@ -139,7 +139,7 @@ func TestStoreBlocks(t *testing.T) {
 		return ctx.Err()
 	})
 	h.scrape()
-	if st := h.status(); st.LastError != "store: context deadline exceeded" {
+	if st := h.status(); st.LastError != "storing samples: context deadline exceeded" {
 		t.Errorf("status %s %q", st.Health, st.LastError)
 	}
 }

@@ -72,17 +72,17 @@ func TestManagerFailuresAreIsolated(t *testing.T) {
 
 	inst := func(a *agent) string { return strings.TrimPrefix(a.srv.URL, "http://") }
 	failing := map[string]string{ // instance → store error
-		inst(storeFails): "store: disk full",
-		inst(storeHangs): "store: context deadline exceeded",
+		inst(storeFails): "storing samples: disk full",
+		inst(storeHangs): "storing samples: context deadline exceeded",
 	}
 	st.setAppendErr(func(ctx context.Context, samples []store.Sample) error {
 		st.mu.Lock()
 		instance := st.lsets[samples[0].Ref].Get("instance")
 		st.mu.Unlock()
 		switch failing[instance] {
-		case "store: disk full":
+		case "storing samples: disk full":
 			return errors.New("disk full")
-		case "store: context deadline exceeded":
+		case "storing samples: context deadline exceeded":
 			<-ctx.Done()
 			return ctx.Err()
 		}
@@ -109,8 +109,8 @@ func TestManagerFailuresAreIsolated(t *testing.T) {
 		"body size limit exceeded (1048576 bytes)",
 		"context deadline exceeded (timeout 150ms)",
 		"connect: connection refused",
-		"store: disk full",
-		"store: context deadline exceeded",
+		"storing samples: disk full",
+		"storing samples: context deadline exceeded",
 	}
 	m.Sync(targets)
 

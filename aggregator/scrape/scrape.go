@@ -77,7 +77,7 @@ func (l *loop) read(b []byte, contentType string, t int64) (n counts, err error)
 		return n, err
 	}
 	if n.added, err = c.resolve(l.m.st); err != nil {
-		return n, failure(resultStore, fmt.Errorf("store: %w", err))
+		return n, failure(resultStore, fmt.Errorf("storing samples: %w", err))
 	}
 	c.recordLayout(b, contentType)
 	return n, nil
@@ -105,7 +105,7 @@ func (l *loop) write(t int64, start time.Time, dur time.Duration, n counts, err 
 	case storeErr != nil:
 		c.cur = c.cur[:0] // the last stored scrape stays the reference for staleness
 		if err == nil {
-			err = failure(resultStore, fmt.Errorf("store: %w", storeErr))
+			err = failure(resultStore, fmt.Errorf("storing samples: %w", storeErr))
 		}
 	case err == nil:
 		c.succeeded(t)

@@ -38,14 +38,16 @@ func (s *Store) maintainLoop() {
 func (s *Store) Maintain(ctx context.Context) error {
 	s.maintainMu.Lock()
 	defer s.maintainMu.Unlock()
-	now := s.opts.Now().UnixMilli()
+	// Compaction follows the wall clock (early is harmless); what drops
+	// data follows the steady clock (a clock stepped forward drops nothing).
+	now, steady := s.opts.Now().UnixMilli(), s.steady.now()
 	start := time.Now()
 	err := s.compact(ctx, s.windowStart(now-s.opts.Grace.Milliseconds()))
 	if err == nil {
-		err = s.downsample(ctx, now)
+		err = s.downsample(ctx, steady)
 	}
 	if err == nil {
-		err = s.applyRetention(ctx, now)
+		err = s.applyRetention(ctx, steady)
 	}
 	s.m.maintenance.Observe(time.Since(start).Seconds())
 	if err != nil {

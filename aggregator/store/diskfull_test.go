@@ -103,6 +103,10 @@ func runDiskFull(dir string) error {
 	if err := appendAt(i + 1); !errors.Is(err, ErrDiskFull) {
 		return fmt.Errorf("append while still full: %v", err)
 	}
+	// Queries still see the newest refused sample (not the ones before it).
+	if n, t, v, err := readSeries(ctx, s, "7"); err != nil || n != acked+1 || t != t0.Add(time.Duration(i+1)*time.Second).UnixMilli() || v != float64(i+1) {
+		return fmt.Errorf("while full, series 7 reads %d samples, the last %v at %d (%v); want %d, the last the held %d", n, v, t, err, acked+1, i+1)
+	}
 	if err := os.Remove(filler); err != nil {
 		return err
 	}
@@ -128,19 +132,29 @@ func runDiskFull(dir string) error {
 	if err := s.db.QueryRow("PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
 		return fmt.Errorf("integrity_check = %q, %v", check, err)
 	}
-	q, _ := s.Querier(0, math.MaxInt64)
-	set := q.Select(ctx, false, nil, labels.MustNewMatcher(labels.MatchEqual, "series", "7"))
-	if !set.Next() {
-		return fmt.Errorf("series lost: %v", set.Err())
-	}
-	n := 0
-	it := set.At().Iterator(nil)
-	for it.Next() != 0 {
-		n++
+	n, _, _, err := readSeries(ctx, s, "7")
+	if err != nil {
+		return err
 	}
 	if n != acked+resumed {
 		return fmt.Errorf("%d samples stored, %d acknowledged", n, acked+resumed)
 	}
 	fmt.Printf("filled after %d appends; %d acknowledged before and %d after, all present\n", i, acked, resumed)
 	return nil
+}
+
+// readSeries counts the samples of the "fill" series with this label and
+// returns the last one.
+func readSeries(ctx context.Context, s *Store, series string) (n int, t int64, v float64, err error) {
+	q, _ := s.Querier(0, math.MaxInt64)
+	set := q.Select(ctx, false, nil, labels.MustNewMatcher(labels.MatchEqual, "series", series))
+	if !set.Next() {
+		return 0, 0, 0, fmt.Errorf("series %s lost: %v", series, set.Err())
+	}
+	it := set.At().Iterator(nil)
+	for it.Next() != 0 {
+		n++
+		t, v = it.At()
+	}
+	return n, t, v, it.Err()
 }

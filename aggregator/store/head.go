@@ -44,6 +44,9 @@ func (s *memSeries) append(t int64, v float64, window int64) bool {
 	}
 	c.app.Append(0, t, v)
 	c.maxT = t
+	if h := s.held.Load(); h != nil && h.t <= t {
+		s.held.Store(nil)
+	}
 	for {
 		last := s.lastT.Load()
 		if t <= last || s.lastT.CompareAndSwap(last, t) {
@@ -51,6 +54,57 @@ func (s *memSeries) append(t int64, v float64, window int64) bool {
 		}
 	}
 	return true
+}
+
+// heldSample is the newest sample of a series that a failing disk refused.
+// Queries see it until a newer sample is stored, so current values, the
+// dashboard and alert rules (GpuwdStorageNotWritable among them) keep
+// working while the disk is full. It is never written: history has a gap
+// for that time, and a restart forgets it.
+type heldSample struct {
+	t int64
+	v float64
+}
+
+// hold keeps a refused sample if it is the series' newest.
+func (s *memSeries) hold(t int64, v float64) {
+	for {
+		cur := s.held.Load()
+		if t <= s.lastT.Load() || (cur != nil && t <= cur.t) {
+			return
+		}
+		if s.held.CompareAndSwap(cur, &heldSample{t: t, v: v}) {
+			return
+		}
+	}
+}
+
+// heldAfterHead is the held sample, if it is newer than every stored one.
+func (s *memSeries) heldAfterHead() (heldSample, bool) {
+	h := s.held.Load()
+	if h == nil || h.t <= s.lastT.Load() {
+		return heldSample{}, false
+	}
+	return *h, true
+}
+
+// newestT is the time of the newest sample queries see (ms).
+func (s *memSeries) newestT() int64 {
+	if h, ok := s.heldAfterHead(); ok {
+		return h.t
+	}
+	return s.lastT.Load()
+}
+
+// heldSegment is the held sample as a one-sample head segment.
+func heldSegment(h heldSample) segment {
+	xc := chunkenc.NewXORChunk()
+	app, err := xc.Appender()
+	if err != nil { // cannot happen for a new chunk
+		panic(err)
+	}
+	app.Append(0, h.t, h.v)
+	return segment{kind: segHead, minT: h.t, maxT: h.t, data: xc.Bytes()}
 }
 
 // headCopy is a stable copy of a head chunk's bytes for a reader.

@@ -68,7 +68,7 @@ func (ix *index) labelValues(name string, mint int64) []string {
 	var out []string
 	for v, refs := range ix.postings[name] {
 		for _, ref := range refs {
-			if s := ix.byRef[ref]; s != nil && s.lastT.Load() >= mint {
+			if s := ix.byRef[ref]; s != nil && s.newestT() >= mint {
 				out = append(out, v)
 				break
 			}
@@ -87,7 +87,7 @@ func (ix *index) labelNames(mint int64) []string {
 	values:
 		for _, refs := range vals {
 			for _, ref := range refs {
-				if s := ix.byRef[ref]; s != nil && s.lastT.Load() >= mint {
+				if s := ix.byRef[ref]; s != nil && s.newestT() >= mint {
 					out = append(out, name)
 					break values
 				}

@@ -35,7 +35,7 @@ func (q *querier) Select(ctx context.Context, sortSeries bool, hints *storage.Se
 	all := q.s.ix.match(ms)
 	list := all[:0]
 	for _, s := range all {
-		if s.lastT.Load() >= mint {
+		if s.newestT() >= mint {
 			list = append(list, s)
 		}
 	}
@@ -73,7 +73,7 @@ func (q *querier) LabelValues(ctx context.Context, name string, hints *storage.L
 	} else {
 		seen := map[string]bool{}
 		for _, s := range q.s.ix.match(ms) {
-			if v := s.lset.Get(name); v != "" && !seen[v] && s.lastT.Load() >= q.mint {
+			if v := s.lset.Get(name); v != "" && !seen[v] && s.newestT() >= q.mint {
 				seen[v] = true
 				out = append(out, v)
 			}
@@ -90,7 +90,7 @@ func (q *querier) LabelNames(ctx context.Context, hints *storage.LabelHints, ms 
 	} else {
 		seen := map[string]bool{}
 		for _, s := range q.s.ix.match(ms) {
-			if s.lastT.Load() < q.mint {
+			if s.newestT() < q.mint {
 				continue
 			}
 			s.lset.Range(func(l labels.Label) {
@@ -158,6 +158,9 @@ func (ss *seriesSet) Next() bool {
 	ss.i++
 	segs := ss.segs[ms.ref]
 	segs = ms.headOverlappingSegments(ss.mint, ss.maxt, segs)
+	if h, ok := ms.heldAfterHead(); ok && h.t >= ss.mint && h.t <= ss.maxt {
+		segs = append(segs, heldSegment(h))
+	}
 	ss.cur = &series{lset: ms.lset, segs: segs, mint: ss.mint, maxt: ss.maxt}
 	return true
 }

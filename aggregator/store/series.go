@@ -21,6 +21,8 @@ type memSeries struct {
 
 	mu   sync.Mutex
 	head []*headChunk // oldest first
+
+	held atomic.Pointer[heldSample] // refused by a failing disk; see hold
 }
 
 // index maps label sets to series and label pairs to the series carrying

@@ -102,7 +102,8 @@ type Store struct {
 	metaMu   sync.RWMutex
 	metadata map[string]Metadata
 
-	maintainMu sync.Mutex // one maintenance pass at a time
+	maintainMu sync.Mutex   // one maintenance pass at a time
+	steady     *steadyClock // the clock retention and downsampling read
 	stop       chan struct{}
 	wg         sync.WaitGroup
 	closeOnce  sync.Once
@@ -117,7 +118,9 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	s := &Store{opts: opts, path: filepath.Join(dir, FileName), ix: newIndex(), metadata: map[string]Metadata{}, stop: make(chan struct{})}
+	s := &Store{opts: opts, path: filepath.Join(dir, FileName), ix: newIndex(), metadata: map[string]Metadata{}, stop: make(chan struct{}),
+		steady: newSteadyClock(opts.Now)}
+	s.steady.now() // the first reading: steps from here on are caught
 	sync := "NORMAL"
 	if opts.SyncFull {
 		sync = "FULL"
@@ -284,7 +287,8 @@ func (s *Store) Ref(lset labels.Labels) (SeriesRef, error) {
 // Append stores samples. When it returns nil they are committed to disk.
 // Samples older than the open windows, out of order, or naming an unknown
 // series are dropped and counted, not stored; storage failures (wrapping
-// ErrDiskFull when the disk is full) fail the whole call.
+// ErrDiskFull when the disk is full) fail the whole call, and each series'
+// newest refused sample is held in memory for queries (see heldSample).
 func (s *Store) Append(ctx context.Context, samples []Sample) error {
 	if len(samples) == 0 {
 		return nil
@@ -315,6 +319,11 @@ func (s *Store) Append(ctx context.Context, samples []Sample) error {
 	}
 	rec, mint, maxt := encodeWAL(make([]byte, 0, 16+len(valid)*11), valid)
 	if err := s.w.submit(ctx, &writeReq{wal: rec, mint: mint, maxt: maxt, samples: len(valid)}); err != nil {
+		if ctx.Err() == nil {
+			for i, smp := range valid {
+				series[i].hold(smp.T, smp.V)
+			}
+		}
 		return fmt.Errorf("store: %w", err)
 	}
 	for i, smp := range valid {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -79,6 +80,50 @@ func TestRetryAfterHonoured(t *testing.T) {
 	d := entries[1].Deliveries[0] // newest first
 	if d.Attempts != 3 || d.Status != StatusDelivered || !strings.Contains(d.LastError, "429") || d.DeliveredAt.IsZero() {
 		t.Errorf("first delivery = %+v", d)
+	}
+}
+
+// A retry saved before the wall clock stepped back two days is due at
+// once, not two days later; and a Retry-After of a day is honoured for an
+// hour at most.
+func TestClockStepBackDoesNotHoldRetries(t *testing.T) {
+	clk := newClock()
+	c := newChat(t, func(n int, _ string) (int, http.Header, string) {
+		switch n {
+		case 1:
+			return http.StatusServiceUnavailable, http.Header{"Retry-After": {"60"}}, "down"
+		case 2:
+			return http.StatusTooManyRequests, http.Header{"Retry-After": {"86400"}}, "slow down"
+		}
+		return 200, nil, "ok"
+	})
+	wh := newWebhook(c.srv.URL, clk.Now)
+	var stepped atomic.Bool
+	after := func(d time.Duration) <-chan time.Time {
+		// The wait for the first retry: the clock steps back instead.
+		if d > 0 && d <= 2*time.Minute && stepped.CompareAndSwap(false, true) {
+			clk.Advance(-48 * time.Hour)
+			ch := make(chan time.Time, 1)
+			ch <- clk.Now()
+			return ch
+		}
+		return clk.After(d)
+	}
+	o := newOutbox(t, openDB(t, t.TempDir()), Options{Now: clk.Now, After: after, RateLimit: rate.Inf, Logger: testLogger(t)})
+	o.SetReceivers(team(integration("slack/0", wh, true, "h")))
+	enqueue(t, o, firing("team", "g", 0))
+	start(t, o)
+	eventually(t, "delivered", func() bool { return allFinished(t, o) })
+
+	times := wh.Times()
+	if len(times) != 3 {
+		t.Fatalf("%d attempts, want 3", len(times))
+	}
+	if gap := times[1].Sub(times[0]); gap > -47*time.Hour {
+		t.Errorf("the retry after the step came %s after the first attempt by the stepped clock; want at once (about -48h)", gap)
+	}
+	if gap := times[2].Sub(times[1]); gap < time.Hour || gap > time.Hour+time.Minute {
+		t.Errorf("Retry-After: 86400 was waited %s, want the one-hour cap", gap)
 	}
 }
 

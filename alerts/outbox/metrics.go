@@ -19,6 +19,7 @@ const (
 
 type metrics struct {
 	enqueued   *prometheus.CounterVec
+	unrecorded *prometheus.CounterVec
 	deliveries *prometheus.CounterVec
 	duration   *prometheus.HistogramVec
 	saveErrors prometheus.Counter
@@ -28,6 +29,8 @@ func newMetrics(reg prometheus.Registerer, o *Outbox) (*metrics, error) {
 	m := &metrics{
 		enqueued: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gpuwd_notifications_enqueued_total",
 			Help: "Notifications written to the outbox, by receiver."}, []string{"receiver"}),
+		unrecorded: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gpuwd_notifications_unrecorded_total",
+			Help: "Notifications sent from memory because alerts.db's disk was full, by receiver."}, []string{"receiver"}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gpuwd_notification_deliveries_total",
 			Help: "Delivery outcomes: delivered; failed (rejected for good); retried (a failed attempt to be tried again, " +
 				"including the one that disabled the integration); expired (older than the maximum age); " +
@@ -43,7 +46,7 @@ func newMetrics(reg prometheus.Registerer, o *Outbox) (*metrics, error) {
 		return m, nil
 	}
 	var done []prometheus.Collector
-	for _, c := range []prometheus.Collector{m.enqueued, m.deliveries, m.duration, m.saveErrors, queueCollector{o}} {
+	for _, c := range []prometheus.Collector{m.enqueued, m.unrecorded, m.deliveries, m.duration, m.saveErrors, queueCollector{o}} {
 		if err := reg.Register(c); err != nil {
 			for _, d := range done {
 				reg.Unregister(d)

@@ -33,7 +33,8 @@ var ErrDiskFull = errors.New("alerts.db's disk is full")
 // keeps the notification (Last sees it) and sends nothing. Enqueue fails
 // before the first SetReceivers, so no notification is stored without its
 // deliveries. A failed Enqueue stores nothing and loses nothing stored
-// before; when the disk is full its error wraps ErrDiskFull.
+// before; when the disk is full its error wraps ErrDiskFull, and n is sent
+// from memory all the same (see unrecorded.go).
 func (o *Outbox) Enqueue(ctx context.Context, n Notification) (int64, error) {
 	switch {
 	case n.Receiver == "":
@@ -61,13 +62,18 @@ func (o *Outbox) Enqueue(ctx context.Context, n Notification) (int64, error) {
 	firing, _ := json.Marshal(orEmpty(n.Firing))
 	resolved, _ := json.Marshal(orEmpty(n.Resolved))
 
-	id, err := o.insert(ctx, n, firing, resolved, msg, ints)
+	sent := o.unrecordedDelivered(n, firing, resolved)
+	id, err := o.insert(ctx, n, firing, resolved, msg, ints, sent)
 	if err != nil {
 		if alertdb.IsDiskFull(err) {
+			if o.sendUnrecorded(n, firing, resolved) {
+				o.log.Error("outbox: alerts.db's disk is full; sending the notification without a record", "receiver", n.Receiver, "group_key", n.GroupKey)
+			}
 			return 0, fmt.Errorf("outbox: enqueue for receiver %s: %w: %w", n.Receiver, ErrDiskFull, err)
 		}
 		return 0, fmt.Errorf("outbox: enqueue for receiver %s: %w", n.Receiver, err)
 	}
+	o.forgetUnrecorded(n, firing, resolved)
 	o.m.enqueued.WithLabelValues(n.Receiver).Inc()
 	if _, now, _ := o.snapshot(); now != gen {
 		// The configuration changed while this was written: let Run check
@@ -78,7 +84,9 @@ func (o *Outbox) Enqueue(ctx context.Context, n Notification) (int64, error) {
 	return id, nil
 }
 
-func (o *Outbox) insert(ctx context.Context, n Notification, firing, resolved, msg []byte, ints []notify.Integration) (int64, error) {
+// insert writes n and a delivery per integration: pending, or delivered
+// for those in sent (which delivered it unrecorded).
+func (o *Outbox) insert(ctx context.Context, n Notification, firing, resolved, msg []byte, ints []notify.Integration, sent map[string]bool) (int64, error) {
 	tx, err := o.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, err
@@ -96,18 +104,27 @@ func (o *Outbox) insert(ctx context.Context, n Notification, firing, resolved, m
 	}
 	now := o.opts.Now().UnixMilli()
 	for _, in := range ints {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox_deliveries (notification_id, receiver, integration, status, enqueued_at, updated_at)
-			VALUES (?, ?, ?, 'pending', ?, ?)`, id, n.Receiver, in.Name, created, now); err != nil {
+		if sent[in.Name] {
+			err = insertDelivered(ctx, tx, id, n.Receiver, in.Name, created, now)
+		} else {
+			_, err = tx.ExecContext(ctx, `INSERT INTO outbox_deliveries (notification_id, receiver, integration, status, enqueued_at, updated_at)
+				VALUES (?, ?, ?, 'pending', ?, ?)`, id, n.Receiver, in.Name, created, now)
+		}
+		if err != nil {
 			return 0, err
 		}
 	}
 	return id, tx.Commit()
 }
 
-// Last returns the notification most recently enqueued for the group, as the
-// dispatcher's notification log: whether anything changed since, or
-// repeat_interval has passed. Prune always keeps it.
+// Last returns the notification most recently enqueued for the group (or
+// sent unrecorded while alerts.db's disk was full), as the dispatcher's
+// notification log: whether anything changed since, or repeat_interval has
+// passed. Prune always keeps it.
 func (o *Outbox) Last(ctx context.Context, receiver, groupKey string) (Notification, bool, error) {
+	if n, ok := o.lastUnrecorded(receiver, groupKey); ok {
+		return n, true, nil // newer than anything recorded
+	}
 	row := o.db.QueryRowContext(ctx, `SELECT `+notificationColumns+` FROM outbox_notifications
 		WHERE receiver = ? AND group_key = ? ORDER BY id DESC LIMIT 1`, receiver, groupKey)
 	n, err := scanNotification(row)

@@ -18,7 +18,7 @@ type Options struct {
 	// BackoffBase and BackoffMax bound the wait after a retryable failure:
 	// a random duration in [0, min(BackoffMax, BackoffBase·2^(n-1))) after
 	// the n-th failed attempt ("full jitter"), or longer when the service
-	// asked for it with Retry-After (defaults 1s and 5m).
+	// asked for it with Retry-After, up to an hour (defaults 1s and 5m).
 	BackoffBase time.Duration
 	BackoffMax  time.Duration
 	// RateLimit and RateBurst are each integration's token bucket (default
@@ -100,6 +100,9 @@ type Outbox struct {
 	gen        uint64                          // counts SetReceivers calls
 	workers    map[key]*worker                 // those Run has started
 	changed    chan struct{}                   // wakes Run's reconciler (capacity 1)
+	// unrecorded: content sent without a record (disk full), and which
+	// integrations delivered it; see unrecorded.go.
+	unrecorded map[groupOf]*unrecordedGroup
 
 	running atomic.Bool
 }

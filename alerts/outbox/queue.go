@@ -185,6 +185,13 @@ func (o *Outbox) backoff(n int) time.Duration {
 	return rand.N(min(d, o.opts.BackoffMax))
 }
 
+// maxRetryAfter caps how long a Retry-After is honoured: chat services ask
+// for seconds; an hour means a wrong header, not a wish.
+const maxRetryAfter = time.Hour
+
+// longestWait is the furthest ahead a retry is ever set.
+func (o *Outbox) longestWait() time.Duration { return max(o.opts.BackoffMax, maxRetryAfter) }
+
 // retryWait is the wait before the n-th retry of a database operation:
 // doubling from BackoffBase up to 30s (or BackoffMax when lower), without
 // jitter.

@@ -29,6 +29,8 @@ type worker struct {
 	in notify.Integration // the current configuration
 
 	disabled *disabledState // owned by run; nil when enabled
+
+	unrecorded []unrecordedMsg // under mu: sent after the queue, from memory
 }
 
 type disabledState struct {
@@ -142,7 +144,9 @@ func (w *worker) step() {
 		return
 	}
 	if !ok {
-		w.wait(nil)
+		if !w.stepUnrecorded(in) {
+			w.wait(nil)
+		}
 		return
 	}
 	now := w.o.opts.Now()
@@ -174,7 +178,9 @@ func (w *worker) step() {
 			return
 		}
 	}
-	if d.next.After(now) {
+	// A retry further off than any wait the outbox sets was saved before
+	// the wall clock stepped back: it is due now, not after the step.
+	if d.next.After(now) && d.next.Sub(now) <= w.o.longestWait() {
 		w.wait(w.o.opts.After(d.next.Sub(now)))
 		return
 	}
@@ -249,7 +255,7 @@ func (w *worker) record(d delivery, in notify.Integration, err error) {
 	case e.Disable:
 		dis = &disabledState{hash: in.ConfigHash, reason: reason}
 	case e.Retry:
-		next = now.Add(max(w.o.backoff(attempts), e.RetryAfter))
+		next = now.Add(max(w.o.backoff(attempts), min(e.RetryAfter, maxRetryAfter)))
 		if expiry := d.created.Add(w.o.opts.MaxAge); next.After(expiry) {
 			next = expiry
 		}

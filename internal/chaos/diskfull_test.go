@@ -18,6 +18,8 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/api"
+	"github.com/gpu-watchdog/gpu-watchdog/alerts/notify"
+	"github.com/gpu-watchdog/gpu-watchdog/alerts/notify/chattest"
 	"github.com/gpu-watchdog/gpu-watchdog/internal/testenv"
 )
 
@@ -107,7 +109,8 @@ func fill(t *testing.T, path string) int64 {
 // aggregator rules (every `for` divided by 60) and serves a public
 // dashboard; then fills the file system to the last byte. gpuwd must say so
 // (a log line naming the full disk, gpuwd_storage_writable 0, "disk full"
-// as every target's last error), keep answering queries, with exactly the
+// as every target's last error, GpuwdStorageNotWritable in chat once),
+// keep answering queries, with exactly the
 // answers it gave before for a time before the fill, and keep serving the
 // dashboard. Once the filler is removed, writes resume by themselves, new
 // samples are stored, and after a clean stop every SQLite file passes
@@ -119,8 +122,11 @@ func TestChaosDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	holder, inside := smallDisk(t, data, "32m")
+	hook := chattest.NewWebhook(t)
+	serveConfig(t, dir, hook.BaseURL()+"/hook", "groups: []\n")
 	writeFiles(t, dir, map[string]string{"gpuwd.yml": `global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}
 rule_files: [` + scaledRules(t, dir, "aggregator.yml") + `]
+alerting: {config_file: alerting.yml}
 `})
 	addr := freeAddr(t)
 	argv := []string{"nsenter", "--target", strconv.Itoa(holder), "--mount", "--", gpuwdBin, "serve", "--listen", addr,
@@ -158,6 +164,13 @@ rule_files: [` + scaledRules(t, dir, "aggregator.yml") + `]
 		}
 		return true
 	})
+	// The alert that says so fires and reaches chat although alerts.db
+	// cannot record it: its samples are held in memory, its notification
+	// sent unrecorded.
+	eventually(t, 60*time.Second, "GpuwdStorageNotWritable notified while the disk is full", func() bool {
+		return countNotified(t, hook, "GpuwdStorageNotWritable", notify.StatusFiring) > 0
+	})
+	notified := time.Since(filled)
 	time.Sleep(3 * time.Second) // full for a while
 	if after := answers(t, c, at); !reflect.DeepEqual(before, after) {
 		t.Fatalf("answers for %s changed while the disk was full:\nbefore %v\nnow    %v", at.Format(time.RFC3339Nano), before, after)
@@ -181,6 +194,12 @@ rule_files: [` + scaledRules(t, dir, "aggregator.yml") + `]
 	if after := answers(t, c, at); !reflect.DeepEqual(before, after) {
 		t.Fatalf("answers for %s changed after the disk was freed:\nbefore %v\nnow    %v", at.Format(time.RFC3339Nano), before, after)
 	}
+	eventually(t, 60*time.Second, "GpuwdStorageNotWritable resolved", func() bool {
+		return countNotified(t, hook, "GpuwdStorageNotWritable", notify.StatusResolved) > 0
+	})
+	if n := countNotified(t, hook, "GpuwdStorageNotWritable", notify.StatusFiring); n != 1 {
+		t.Errorf("GpuwdStorageNotWritable was notified firing %d times, want once", n)
+	}
 
 	srv.stop(t, syscall.SIGTERM)
 	files := checkSQLite(t, copyFiles(t, inside))
@@ -191,7 +210,22 @@ rule_files: [` + scaledRules(t, dir, "aggregator.yml") + `]
 	srv.stop(t, syscall.SIGTERM)
 	files += checkSQLite(t, copyFiles(t, inside))
 	summary(t, "disk full", "32 MiB tmpfs filled (%d MiB filler): gpuwd_storage_writable 0 after %.1f s, %d log lines naming the full disk, targets' last error says so; "+
+		"GpuwdStorageNotWritable (for: 2s here) in chat %.1f s after the fill, once, resolved after; "+
 		"queries (answers identical) and 4 dashboard pages served while full for %.0f s; writes resumed %.1f s after space was freed (new samples stored %.1f s after); "+
 		"%d SQLite integrity checks ok; same answers after a restart",
-		size>>20, detected.Seconds(), fullLogs, fullFor.Seconds(), resumed.Seconds(), stored.Seconds(), files)
+		size>>20, detected.Seconds(), fullLogs, notified.Seconds(), fullFor.Seconds(), resumed.Seconds(), stored.Seconds(), files)
+}
+
+// countNotified counts the webhook messages in which alertname has status.
+func countNotified(t *testing.T, hook *chattest.Server[chattest.Request], alertname, status string) int {
+	n := 0
+	for _, m := range webhookMessages(t, hook) {
+		for _, a := range m.Alerts {
+			if a.Labels["alertname"] == alertname && a.Status == status {
+				n++
+				break
+			}
+		}
+	}
+	return n
 }
