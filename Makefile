@@ -137,14 +137,16 @@ bench:
 	$(AGENT_ENV) $(GO) test ./packaging/imagetest/ -run '^$$' -bench BenchmarkPodBootToUseful -benchtime 3x -count 3 -timeout 30m
 
 # Load: AGENTS simulated agents × GPUS GPUs (in one process, on loopback)
-# against the real gpuwd serve for DURATION; prints the report (see
+# against the real gpuwd serve for DURATION while USERS people query it
+# and open its pages; prints the report (see
 # BENCHMARKS.md) and fails when a scrape, query or page failed. Bounded:
 # at most 1,000 agents × 8 GPUs and 30 minutes.
 AGENTS   ?= 1000
 GPUS     ?= 8
 DURATION ?= 5m
+USERS    ?= 1
 loadtest: build
-	$(AGENT_ENV) $(GO) run ./cmd/gpuwd-loadtest --gpuwd $(BIN)/gpuwd --agents $(AGENTS) --gpus $(GPUS) --duration $(DURATION)
+	$(AGENT_ENV) $(GO) run ./cmd/gpuwd-loadtest --gpuwd $(BIN)/gpuwd --agents $(AGENTS) --gpus $(GPUS) --duration $(DURATION) --users $(USERS)
 
 # Fault injection against the real programs (internal/chaos; see its doc.go):
 # kill -9 mid-ingest, a full disk, flapping agents, NVML errors, a killed

@@ -34,7 +34,7 @@ func TestMain(m *testing.M) {
 // for make loadtest and BENCHMARKS.md, not for a test.)
 func TestSmallFleetEndToEnd(t *testing.T) {
 	o := DefaultOptions()
-	o.Gpuwd, o.Agents, o.GPUs, o.Duration = gpuwdBin, 12, 2, 6*time.Second
+	o.Gpuwd, o.Agents, o.GPUs, o.Duration, o.Users = gpuwdBin, 12, 2, 6*time.Second, 3
 	o.ScrapeInterval, o.EvalInterval, o.QueryPause, o.PagePause = time.Second, time.Second, 100*time.Millisecond, 200*time.Millisecond
 	o.Rules = []string{"../../packaging/rules/*.yml"}
 	o.DataDir = t.TempDir()
@@ -53,7 +53,7 @@ func TestSmallFleetEndToEnd(t *testing.T) {
 	if r.CPUCores <= 0 || r.RSSPeak <= 0 || r.RuleSeconds <= 0 {
 		t.Errorf("the aggregator's CPU, memory or rules were not measured:\n%s", md.String())
 	}
-	for _, want := range []string{"| scrape success | 100.000 %", "| `/nodes/node-0006` |", "| fleet utilisation, 1 h range |"} {
+	for _, want := range []string{"| scrape success | 100.000 %", "| `/nodes/<node>` |", "| fleet utilisation, 1 h range |", "3 users at once"} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("the report lacks %q:\n%s", want, md.String())
 		}
@@ -67,10 +67,10 @@ func TestOptionsAreBounded(t *testing.T) {
 	if err := o.Check(); err != nil {
 		t.Fatalf("defaults: %v", err)
 	}
-	o.Agents, o.GPUs, o.Duration, o.ScrapeInterval = MaxAgents+1, 9, 31*time.Minute, 0
+	o.Agents, o.GPUs, o.Duration, o.ScrapeInterval, o.Users = MaxAgents+1, 9, 31*time.Minute, 0, MaxUsers+1
 	o.Gpuwd = filepath.Join(t.TempDir(), "missing")
 	err := o.Check()
-	for _, want := range []string{"agents 1001", "gpus 9", "duration 31m0s", "scrape interval 0s", "make build"} {
+	for _, want := range []string{"agents 1001", "gpus 9", "duration 31m0s", "scrape interval 0s", "users 101", "make build"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Check() = %v, want it to name %q", err, want)
 		}

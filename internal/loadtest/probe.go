@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -136,7 +137,11 @@ func runPages(ctx context.Context, client *http.Client, base string, pages []str
 			if ctx.Err() != nil {
 				return
 			}
-			t.record(p, took, size, err)
+			name := p
+			if strings.HasPrefix(p, "/nodes/") {
+				name = "/nodes/<node>"
+			}
+			t.record(name, took, size, err)
 			if !sleep(ctx, pause) {
 				return
 			}

@@ -46,13 +46,13 @@ func (r *Report) Markdown(w io.Writer) {
 	fmt.Fprintf(w, "| goroutines | %s at the start, %s at the end |\n", thousands(r.GoroutinesStart), thousands(r.End))
 	fmt.Fprintf(w, "| shutdown (SIGTERM to exit) | %s |\n", seconds(r.Stop.Seconds()))
 
-	fmt.Fprintf(w, "\nQueries while loaded (one user, %v between queries):\n\n", o.QueryPause)
+	fmt.Fprintf(w, "\nQueries while loaded (%s, each with %v between queries):\n\n", people(o.Users, "user"), o.QueryPause)
 	fmt.Fprintln(w, "| query | n | p50 | p95 | max | errors |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|")
 	for _, t := range r.Queries {
 		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s |\n", t.Name, t.Count, dur(t.P50), dur(t.P95), dur(t.Max), errText(t))
 	}
-	fmt.Fprintf(w, "\nDashboard pages while loaded (one person, %v between pages; the whole response on loopback):\n\n", o.PagePause)
+	fmt.Fprintf(w, "\nDashboard pages while loaded (%s, each with %v between pages; the whole response on loopback):\n\n", people(o.Users, "person"), o.PagePause)
 	fmt.Fprintln(w, "| page | n | p50 | p95 | max | size | errors |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
 	for _, t := range r.Pages {
@@ -153,4 +153,15 @@ func gpuwdVersion(bin string) string {
 		return "gpuwd (version unknown)"
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// people is "one user" or "12 users at once".
+func people(n int, who string) string {
+	if n == 1 {
+		return "one " + who
+	}
+	if who == "person" {
+		return fmt.Sprintf("%d people at once", n)
+	}
+	return fmt.Sprintf("%d %ss at once", n, who)
 }

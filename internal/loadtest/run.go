@@ -23,6 +23,7 @@ const (
 	MaxAgents   = 1000
 	MaxGPUs     = 8
 	MaxDuration = 30 * time.Minute
+	MaxUsers    = 100
 )
 
 // Options say what load to put on which gpuwd.
@@ -35,6 +36,7 @@ type Options struct {
 	ScrapeInterval time.Duration
 	EvalInterval   time.Duration // rule evaluation
 	Rules          []string      // rule file globs (the default rule pack)
+	Users          int           // people at once, each running the queries and opening the pages (1..MaxUsers)
 	QueryPause     time.Duration // between one user's queries
 	PagePause      time.Duration // between one person's page loads
 	DataDir        string        // gpuwd's data directory; "" a temporary one, removed after
@@ -45,7 +47,7 @@ type Options struct {
 func DefaultOptions() Options {
 	return Options{Gpuwd: "bin/gpuwd", Agents: MaxAgents, GPUs: MaxGPUs, Model: "h100", Duration: 5 * time.Minute,
 		ScrapeInterval: 15 * time.Second, EvalInterval: 30 * time.Second, Rules: []string{"packaging/rules/*.yml"},
-		QueryPause: time.Second, PagePause: 2 * time.Second}
+		Users: 1, QueryPause: time.Second, PagePause: 2 * time.Second}
 }
 
 // Check reports every problem with o at once.
@@ -65,6 +67,9 @@ func (o Options) Check() error {
 	}
 	if o.EvalInterval < time.Second {
 		errs = append(errs, fmt.Errorf("evaluation interval %v: want at least 1s", o.EvalInterval))
+	}
+	if o.Users < 1 || o.Users > MaxUsers {
+		errs = append(errs, fmt.Errorf("users %d: want 1 to %d", o.Users, MaxUsers))
 	}
 	if o.QueryPause < 0 || o.PagePause < 0 {
 		errs = append(errs, errors.New("pauses cannot be negative"))
@@ -136,7 +141,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			agg.kill()
 		}
 	}()
-	client := &http.Client{Timeout: time.Minute}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 2*o.Users + 4 // each user's queries and pages keep their connection
+	client := &http.Client{Timeout: time.Minute, Transport: tr}
 	progress("gpuwd serves on %s; waiting until every agent is scraped once", agg.base)
 	if err := waitScraped(ctx, client, agg, o.Agents, 2*o.ScrapeInterval+time.Minute); err != nil {
 		return nil, err
@@ -158,14 +165,21 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 	loadCtx, stopLoad := context.WithTimeout(ctx, o.Duration)
 	queries, pages := newTimings(), newTimings()
-	node := nodeName(o.Agents / 2)
 	var wg sync.WaitGroup
-	wg.Add(3)
-	go func() {
-		defer wg.Done()
-		runQueries(loadCtx, &api.Client{BaseURL: agg.base, HTTP: client}, userQueries(node, o.ScrapeInterval), o.QueryPause, queries)
-	}()
-	go func() { defer wg.Done(); runPages(loadCtx, client, agg.base, dashboardPages(node), o.PagePause, pages) }()
+	for u := range o.Users {
+		// Each user looks at another node and starts elsewhere in the
+		// lists, so they do not move in step.
+		node := nodeName((o.Agents/2 + u*7919) % o.Agents)
+		qs, ps := userQueries(node, o.ScrapeInterval), dashboardPages(node)
+		qs, ps = append(qs[u%len(qs):], qs[:u%len(qs)]...), append(ps[u%len(ps):], ps[:u%len(ps)]...)
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			runQueries(loadCtx, &api.Client{BaseURL: agg.base, HTTP: client}, qs, o.QueryPause, queries)
+		}()
+		go func() { defer wg.Done(); runPages(loadCtx, client, agg.base, ps, o.PagePause, pages) }()
+	}
+	wg.Add(1)
 	var rssMax int64
 	go func() {
 		defer wg.Done()
