@@ -3,6 +3,7 @@ package nodes
 import (
 	"cmp"
 	"net/http"
+	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -20,15 +21,38 @@ type Page struct {
 	Query   query.Engine
 	Version string
 	Now     func() time.Time // nil: time.Now
+	// PerPage is how many GPUs one page of the wall shows (0: 256, 32
+	// nodes of 8): a fleet of 1,000 nodes is 32 pages, not one of 4 MB.
+	PerPage int
 }
+
+const defaultPerPage = 256
 
 // Register adds the page's route.
 func (p *Page) Register(e *echo.Echo) { e.GET("/nodes", p.serve) }
 
-// Filter is the wall's view, from the URL: ?node=&model=&state=&user=&sort=.
+// Filter is the wall's view, from the URL: ?node=&model=&state=&user=&sort=&page=.
 type Filter struct {
 	Node, Model, State, User string
 	Sort                     string // state (default), node, util, temp, mem
+	Page                     int    // from 1
+}
+
+// pageURL is the wall with this filter at page n.
+func (f Filter) pageURL(n int) string {
+	q := url.Values{}
+	for k, v := range map[string]string{"node": f.Node, "model": f.Model, "state": f.State, "user": f.User, "sort": f.Sort} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if n > 1 {
+		q.Set("page", strconv.Itoa(n))
+	}
+	if len(q) == 0 {
+		return "/nodes"
+	}
+	return "/nodes?" + q.Encode()
 }
 
 func (p *Page) serve(c echo.Context) error {
@@ -38,6 +62,7 @@ func (p *Page) serve(c echo.Context) error {
 	}
 	q := c.QueryParams()
 	f := Filter{Node: q.Get("node"), Model: q.Get("model"), State: q.Get("state"), User: q.Get("user"), Sort: q.Get("sort")}
+	f.Page, _ = strconv.Atoi(q.Get("page"))
 	v := view{Filter: f}
 	all, partial, err := load(c.Request().Context(), p.Query, now)
 	v.Err = err
@@ -53,7 +78,7 @@ func (p *Page) serve(c echo.Context) error {
 		v.Counts[g.State]++
 	}
 	v.Total = len(all)
-	v.GPUs = f.apply(all)
+	v.paginate(f.apply(all), cmp.Or(p.PerPage, defaultPerPage))
 	return ui.Render(c, http.StatusOK, page(ui.Head{Title: "Nodes", Path: "/nodes", Version: p.Version}, v))
 }
 
@@ -124,9 +149,23 @@ func optionsOf(gpus []GPU) options {
 type view struct {
 	Filter  Filter
 	Options options
-	GPUs    []GPU
+	GPUs    []GPU // this page's
+	Matched int   // GPUs the filter selects, on every page
+	Pages   int
+	From    int // this page's first GPU, from 1
 	Total   int
 	Counts  map[string]int
 	Err     error    // the inventory failed: no wall
 	Partial []string // other queries that failed: the wall shows without them
+}
+
+// paginate keeps the filter's page of gpus (the last page when it asks for
+// one past the end).
+func (v *view) paginate(gpus []GPU, perPage int) {
+	v.Matched = len(gpus)
+	v.Pages = max(1, (len(gpus)+perPage-1)/perPage)
+	v.Filter.Page = min(max(v.Filter.Page, 1), v.Pages)
+	start := (v.Filter.Page - 1) * perPage
+	v.GPUs = gpus[start:min(start+perPage, len(gpus))]
+	v.From = start + 1
 }

@@ -60,8 +60,13 @@ func (fleet) Range(context.Context, string, time.Time, time.Time, time.Duration)
 
 func wall(t *testing.T, f fleet, query string) *goquery.Document {
 	t.Helper()
+	return wallOf(t, &Page{Query: f}, query)
+}
+
+func wallOf(t *testing.T, p *Page, query string) *goquery.Document {
+	t.Helper()
 	e := echo.New()
-	(&Page{Query: f}).Register(e)
+	p.Register(e)
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/nodes"+query, nil))
 	if rec.Code != 200 {
@@ -137,5 +142,47 @@ func TestAFailedQueryLeavesTheRestOfTheWall(t *testing.T) {
 	}
 	if !strings.Contains(doc.Find(`[data-testid=partial-error]`).Text(), "temp: query timed out") {
 		t.Errorf("the page does not say what is missing: %q", doc.Find(`[data-testid=partial-error]`).Text())
+	}
+}
+
+// A wall longer than a page is cut into pages, worst first; the links keep
+// the filter, and a page past the end shows the last.
+func TestWallPages(t *testing.T) {
+	p := &Page{Query: fleet{}, PerPage: 4}
+	pager := func(doc *goquery.Document) string {
+		return strings.Join(strings.Fields(doc.Find(`[data-testid=pager]`).First().Text()), " ")
+	}
+	doc := wallOf(t, p, "")
+	if got := strings.Join(tiles(doc), " "); got != "node-a/2=unhealthy node-b/0=unhealthy node-a/1=idle-allocated node-a/0=busy" {
+		t.Errorf("page 1: %s", got)
+	}
+	if got := pager(doc); got != "Page 1 of 2 · GPUs 1–4 of 6 Next →" {
+		t.Errorf("page 1's pager: %q", got)
+	}
+	if href := doc.Find(`[data-testid=pager] a[rel=next]`).AttrOr("href", ""); href != "/nodes?page=2" {
+		t.Errorf("next: %q", href)
+	}
+	if n := doc.Find(`[data-testid=pager]`).Length(); n != 2 {
+		t.Errorf("%d pagers, want one above and one below the wall", n)
+	}
+	if s := strings.Join(strings.Fields(doc.Find(`[data-testid=gpu-summary]`).Text()), " "); !strings.HasPrefix(s, "6 of 6 GPUs shown") {
+		t.Errorf("summary %q", s)
+	}
+
+	doc = wallOf(t, p, "?sort=node&page=2")
+	if got := strings.Join(tiles(doc), " "); got != "node-b/0=unhealthy node-b/1=busy" {
+		t.Errorf("page 2 by node: %s", got)
+	}
+	if href := doc.Find(`[data-testid=pager] a[rel=prev]`).AttrOr("href", ""); href != "/nodes?sort=node" {
+		t.Errorf("previous keeps the sort: %q", href)
+	}
+	if doc.Find(`[data-testid=pager] a[rel=next]`).Length() != 0 {
+		t.Error("the last page links a next one")
+	}
+	if got := pager(wallOf(t, p, "?page=99")); got != "← Previous Page 2 of 2 · GPUs 5–6 of 6" {
+		t.Errorf("page 99 shows %q, want the last page", got)
+	}
+	if wallOf(t, p, "?user=bob").Find(`[data-testid=pager]`).Length() != 0 {
+		t.Error("a wall of one page has a pager")
 	}
 }
