@@ -40,7 +40,7 @@ func (s *Store) Maintain(ctx context.Context) error {
 	defer s.maintainMu.Unlock()
 	// Compaction follows the wall clock (early is harmless); what drops
 	// data follows the steady clock (a clock stepped forward drops nothing).
-	now, steady := s.opts.Now().UnixMilli(), s.steady.now()
+	now, steady := s.opts.Now().UnixMilli(), s.steady.Now().UnixMilli()
 	start := time.Now()
 	err := s.compact(ctx, s.windowStart(now-s.opts.Grace.Milliseconds()))
 	if err == nil {

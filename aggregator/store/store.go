@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/model/labels"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+
+	"github.com/gpu-watchdog/gpu-watchdog/internal/steady"
 )
 
 // FileName is the database file inside the data directory.
@@ -102,8 +104,8 @@ type Store struct {
 	metaMu   sync.RWMutex
 	metadata map[string]Metadata
 
-	maintainMu sync.Mutex   // one maintenance pass at a time
-	steady     *steadyClock // the clock retention and downsampling read
+	maintainMu sync.Mutex    // one maintenance pass at a time
+	steady     *steady.Clock // the clock retention and downsampling read
 	stop       chan struct{}
 	wg         sync.WaitGroup
 	closeOnce  sync.Once
@@ -119,8 +121,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	s := &Store{opts: opts, path: filepath.Join(dir, FileName), ix: newIndex(), metadata: map[string]Metadata{}, stop: make(chan struct{}),
-		steady: newSteadyClock(opts.Now)}
-	s.steady.now() // the first reading: steps from here on are caught
+		steady: steady.New(opts.Now)}
 	sync := "NORMAL"
 	if opts.SyncFull {
 		sync = "FULL"

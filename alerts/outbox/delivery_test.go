@@ -5,11 +5,13 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gpu-watchdog/gpu-watchdog/alerts/notify"
+	"github.com/gpu-watchdog/gpu-watchdog/internal/steady"
 	"golang.org/x/time/rate"
 )
 
@@ -361,4 +363,48 @@ func TestMaxAgeExpires(t *testing.T) {
 	c.set(ok)
 	enqueue(t, o, firing("team", "g", 1))
 	eventually(t, "next delivered", func() bool { return slices.Equal(c.Accepted(), ids("g", 1)) })
+}
+
+// A wall clock stepped two days forward expires nothing (MaxAge 1h): ages
+// follow the time that really passed. Once the service is back, the
+// delivery goes out.
+func TestClockStepForwardExpiresNothing(t *testing.T) {
+	clk := newClock()
+	c := newChat(t, fail(http.StatusBadGateway, "bad gateway"))
+	o := newOutbox(t, openDB(t, t.TempDir()), Options{Now: clk.Now, After: clk.After, MaxAge: time.Hour, BackoffMax: time.Minute, RateLimit: rate.Inf, Logger: testLogger(t)})
+	// The fake clock's own moves (backoff waits) really pass; a step does
+	// not: elapsed leaves out the steps between two readings.
+	type step struct {
+		after time.Time // the wall clock just after it
+		size  time.Duration
+	}
+	var (
+		mu    sync.Mutex
+		steps []step
+	)
+	o.steady = steady.NewElapsed(clk.Now, func(prev, cur time.Time) time.Duration {
+		mu.Lock()
+		defer mu.Unlock()
+		d := cur.Sub(prev)
+		for _, s := range steps {
+			if prev.Before(s.after) && !cur.Before(s.after) {
+				d -= s.size
+			}
+		}
+		return d
+	})
+	o.SetReceivers(team(integration("webhook/0", newWebhook(c.srv.URL, clk.Now), true, "h")))
+	enqueue(t, o, firing("team", "g", 0))
+	start(t, o)
+	eventually(t, "a failed attempt", func() bool { return len(c.Seen()) >= 1 })
+	mu.Lock()
+	clk.Advance(48 * time.Hour)
+	steps = append(steps, step{clk.Now(), 48 * time.Hour})
+	mu.Unlock()
+	eventually(t, "two more attempts after the step", func() bool { return len(c.Seen()) >= 3 })
+	c.set(ok)
+	eventually(t, "delivered", func() bool { return allFinished(t, o) })
+	if got := c.Accepted(); !slices.Equal(got, ids("g", 0)) {
+		t.Fatalf("accepted %v, want g#0 (not expired by the step)", got)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gpu-watchdog/gpu-watchdog/alerts/notify"
+	"github.com/gpu-watchdog/gpu-watchdog/internal/steady"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 )
@@ -105,6 +106,7 @@ type Outbox struct {
 	unrecorded map[groupOf]*unrecordedGroup
 
 	running atomic.Bool
+	steady  *steady.Clock // ages: a wall clock stepped forward expires nothing
 }
 
 // key names one integration of one receiver.
@@ -125,6 +127,7 @@ func New(ctx context.Context, db *sql.DB, opts Options) (*Outbox, error) {
 		receivers: map[string][]notify.Integration{},
 		workers:   map[key]*worker{},
 		changed:   make(chan struct{}, 1),
+		steady:    steady.New(opts.Now),
 	}
 	m, err := newMetrics(opts.Registerer, o)
 	if err != nil {

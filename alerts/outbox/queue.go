@@ -192,6 +192,13 @@ const maxRetryAfter = time.Hour
 // longestWait is the furthest ahead a retry is ever set.
 func (o *Outbox) longestWait() time.Duration { return max(o.opts.BackoffMax, maxRetryAfter) }
 
+// expiry is when a notification created at created (wall clock) expires,
+// on the wall clock read at now: MaxAge after it, later by any forward step
+// of the wall clock since the outbox started, so a step expires nothing.
+func (o *Outbox) expiry(created, now time.Time) time.Time {
+	return created.Add(o.opts.MaxAge + max(0, now.Sub(o.steady.Now())))
+}
+
 // retryWait is the wait before the n-th retry of a database operation:
 // doubling from BackoffBase up to 30s (or BackoffMax when lower), without
 // jitter.

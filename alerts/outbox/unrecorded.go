@@ -159,7 +159,7 @@ func (w *worker) stepUnrecorded(in notify.Integration) bool {
 	case msg == nil:
 		w.popUnrecorded(u.id, nil)
 		return true
-	case now.Sub(u.created) >= w.o.opts.MaxAge:
+	case !now.Before(w.o.expiry(u.created, now)):
 		log.Warn("outbox: unrecorded message not delivered within the maximum age; dropped", "max_age", w.o.opts.MaxAge)
 		w.popUnrecorded(u.id, nil)
 		return true

@@ -150,7 +150,7 @@ func (w *worker) step() {
 		return
 	}
 	now := w.o.opts.Now()
-	if age := now.Sub(d.created); age >= w.o.opts.MaxAge {
+	if !now.Before(w.o.expiry(d.created, now)) {
 		reason := fmt.Sprintf("not delivered within the maximum age of %s (%d attempts; last error: %s)", w.o.opts.MaxAge, d.attempts, orNone(d.lastError))
 		w.finish(d, StatusExpired, reason, slog.LevelWarn)
 		return
@@ -256,7 +256,7 @@ func (w *worker) record(d delivery, in notify.Integration, err error) {
 		dis = &disabledState{hash: in.ConfigHash, reason: reason}
 	case e.Retry:
 		next = now.Add(max(w.o.backoff(attempts), min(e.RetryAfter, maxRetryAfter)))
-		if expiry := d.created.Add(w.o.opts.MaxAge); next.After(expiry) {
+		if expiry := w.o.expiry(d.created, now); next.After(expiry) {
 			next = expiry
 		}
 	default:
