@@ -3,7 +3,6 @@ package aggregator_test
 import (
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -15,63 +14,13 @@ import (
 
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator"
 	"github.com/gpu-watchdog/gpu-watchdog/alerts/rules"
+	"github.com/gpu-watchdog/gpu-watchdog/web/formtest"
 )
 
-// browser is a logged-in admin's HTTP client: cookies kept, redirects not
-// followed, the CSRF token read from the last page.
-type browser struct {
-	t    testing.TB
-	base string
-	c    *http.Client
-	csrf string
-}
-
-func login(t testing.TB, s *aggregator.Server) *browser {
+// login is an admin's form session with s.
+func login(t testing.TB, s *aggregator.Server) *formtest.Client {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	b := &browser{t: t, base: "http://" + s.Addr(), c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	b.get("/login")
-	token, err := os.ReadFile(filepath.Join(s.DataDir(), aggregator.AdminTokenFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if code, _ := b.post("/login", url.Values{"password": {strings.TrimSpace(string(token))}}); code != http.StatusSeeOther {
-		t.Fatalf("login with the admin token: %d", code)
-	}
-	return b
-}
-
-func (b *browser) do(req *http.Request) (int, *goquery.Document) {
-	b.t.Helper()
-	resp, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	doc, err := goquery.NewDocumentFromReader(resp.Body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	if v, ok := doc.Find(`input[name=_csrf]`).First().Attr("value"); ok {
-		b.csrf = v
-	}
-	return resp.StatusCode, doc
-}
-
-func (b *browser) get(path string) (int, *goquery.Document) {
-	req, _ := http.NewRequest(http.MethodGet, b.base+path, nil)
-	return b.do(req)
-}
-
-func (b *browser) post(path string, form url.Values) (int, *goquery.Document) {
-	form.Set("_csrf", b.csrf)
-	req, _ := http.NewRequest(http.MethodPost, b.base+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return b.do(req)
-}
-
-func text(doc *goquery.Document, sel string) string {
-	return strings.Join(strings.Fields(doc.Find(sel).Text()), " ")
+	return formtest.Login(t, "http://"+s.Addr(), filepath.Join(s.DataDir(), aggregator.AdminTokenFile))
 }
 
 // A rule is written, tested, saved, evaluated, exported, edited over a
@@ -83,36 +32,36 @@ func TestRulesAreEditedInTheDashboard(t *testing.T) {
 	s := startServer(t, "global: {evaluation_interval: 1s}\nrule_files: ["+filepath.Join(dir, "file.yml")+"]\n")
 	b := login(t, s)
 
-	b.get("/alerts/rules/new") // its CSRF token
+	b.Get("/alerts/rules/new") // its CSRF token
 	rule := url.Values{"name": {"FleetTooCold"}, "expr": {`label_replace(vector(3), "node", "node-1", "", "") > 1`}, "for": {"0s"},
 		"labels": {"severity: info"}, "annotations": {"summary: node {{ $labels.node }} is at {{ $value }}"}, "action": {"test"}}
 
 	bad := url.Values{"name": {"Broken"}, "expr": {"sum(rate(x[5m])"}, "action": {"save"}}
-	code, page := b.post("/alerts/rules", bad)
-	if code != http.StatusUnprocessableEntity || !strings.Contains(text(page, "[data-testid=field-problem]"), "expression is not valid PromQL") {
-		t.Fatalf("an invalid rule: %d %q", code, text(page, "[data-testid=field-problem]"))
+	code, page := b.Post("/alerts/rules", bad)
+	if code != http.StatusUnprocessableEntity || !strings.Contains(formtest.Text(page, "[data-testid=field-problem]"), "expression is not valid PromQL") {
+		t.Fatalf("an invalid rule: %d %q", code, formtest.Text(page, "[data-testid=field-problem]"))
 	}
-	code, page = b.post("/alerts/rules", rule)
-	if code != 200 || text(page, "[data-testid=fires-for]") != `node=node-1 severity=info = 3 (firing)` {
-		t.Fatalf("testing the rule: %d %q", code, text(page, "[data-testid=test-result]"))
+	code, page = b.Post("/alerts/rules", rule)
+	if code != 200 || formtest.Text(page, "[data-testid=fires-for]") != `node=node-1 severity=info = 3 (firing)` {
+		t.Fatalf("testing the rule: %d %q", code, formtest.Text(page, "[data-testid=test-result]"))
 	}
-	if _, page := b.get("/alerts"); page.Find(`[data-rule=FleetTooCold]`).Length() != 0 {
+	if _, page := b.Get("/alerts"); page.Find(`[data-rule=FleetTooCold]`).Length() != 0 {
 		t.Fatal("testing a rule saved it")
 	}
 
 	rule.Set("action", "save")
-	if code, _ := b.post("/alerts/rules", rule); code != http.StatusSeeOther {
+	if code, _ := b.Post("/alerts/rules", rule); code != http.StatusSeeOther {
 		t.Fatalf("saving: %d", code)
 	}
-	_, page = b.get("/alerts")
+	_, page = b.Get("/alerts")
 	row := page.Find(`[data-rule=FleetTooCold]`)
 	if row.Find(`[data-testid=edit-rule]`).Length() != 1 || page.Find(`[data-rule=FromAFile] [data-testid=edit-rule]`).Length() != 0 ||
-		text(page, `[data-rule=FromAFile] [data-testid=rule-source]`) != "file, read-only" {
-		t.Fatalf("the dashboard rule is not editable or the file rule is: %q", text(page, `[data-testid=rules]`))
+		formtest.Text(page, `[data-rule=FromAFile] [data-testid=rule-source]`) != "file, read-only" {
+		t.Fatalf("the dashboard rule is not editable or the file rule is: %q", formtest.Text(page, `[data-testid=rules]`))
 	}
 	waitFiring(t, s, "FleetTooCold")
 
-	resp, err := b.c.Get(b.base + "/alerts/rules/export")
+	resp, err := b.HTTP().Get(b.URL("/alerts/rules/export"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,26 +74,26 @@ func TestRulesAreEditedInTheDashboard(t *testing.T) {
 	}
 
 	// Two admins open the rule; the first saves; the second's save is refused.
-	_, page = b.get("/alerts/rules/FleetTooCold/edit")
+	_, page = b.Get("/alerts/rules/FleetTooCold/edit")
 	version, _ := page.Find(`input[name=version]`).Attr("value")
 	edit := url.Values{"old_name": {"FleetTooCold"}, "version": {version}, "name": {"FleetTooCold"}, "expr": {"vector(5) > 1"}, "action": {"save"}}
-	if code, _ := b.post("/alerts/rules", edit); code != http.StatusSeeOther {
+	if code, _ := b.Post("/alerts/rules", edit); code != http.StatusSeeOther {
 		t.Fatalf("editing: %d", code)
 	}
 	edit.Set("expr", "vector(7) > 1")
-	if code, page := b.post("/alerts/rules", edit); code != http.StatusConflict || !strings.Contains(text(page, "[data-testid=form-error]"), "changed by someone else") {
-		t.Fatalf("saving over a stale copy: %d %q", code, text(page, "[data-testid=form-error]"))
+	if code, page := b.Post("/alerts/rules", edit); code != http.StatusConflict || !strings.Contains(formtest.Text(page, "[data-testid=form-error]"), "changed by someone else") {
+		t.Fatalf("saving over a stale copy: %d %q", code, formtest.Text(page, "[data-testid=form-error]"))
 	}
 
-	_, page = b.get("/alerts")
+	_, page = b.Get("/alerts")
 	version, _ = page.Find(`[data-rule=FleetTooCold] input[name=version]`).Attr("value")
-	if code, _ := b.post("/alerts/rules/FleetTooCold/delete", url.Values{"version": {version}}); code != http.StatusSeeOther {
+	if code, _ := b.Post("/alerts/rules/FleetTooCold/delete", url.Values{"version": {version}}); code != http.StatusSeeOther {
 		t.Fatalf("deleting: %d", code)
 	}
-	if _, page := b.get("/alerts"); page.Find(`[data-rule=FleetTooCold]`).Length() != 0 {
+	if _, page := b.Get("/alerts"); page.Find(`[data-rule=FleetTooCold]`).Length() != 0 {
 		t.Error("the deleted rule is still listed")
 	}
-	_, page = b.get("/audit")
+	_, page = b.Get("/audit")
 	var actions []string
 	page.Find(`[data-testid=audit-entry]`).Each(func(_ int, e *goquery.Selection) { actions = append(actions, e.AttrOr("data-action", "")) })
 	if strings.Join(actions, ",") != "rule.delete,rule.update,rule.update,rule.create,rule.create,login" {

@@ -16,6 +16,7 @@ import (
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator"
 	"github.com/gpu-watchdog/gpu-watchdog/alerts/notify/chattest"
 	"github.com/gpu-watchdog/gpu-watchdog/internal/testenv"
+	"github.com/gpu-watchdog/gpu-watchdog/web/formtest"
 )
 
 var (
@@ -74,11 +75,11 @@ provision:
     - {name: l4-dry, provider: local, gpu_type: l4, below_percent: 100, for: 2s, grace: 1s}
 `)
 	b := login(t, s)
-	b.get("/provision")
+	b.Get("/provision")
 	for _, pod := range []struct{ offer, name string }{{"local/h100", "train"}, {"local/l4", "infer"}} {
 		form := url.Values{"offer": {pod.offer}, "gpu_count": {"1"}, "count": {"1"}, "cloud": {"ALL"}, "name": {pod.name}, "confirm": {"yes"}}
-		if code, page := b.post("/provision/launch", form); code != http.StatusSeeOther {
-			t.Fatalf("launching %s: %d %s", pod.name, code, text(page, "main"))
+		if code, page := b.Post("/provision/launch", form); code != http.StatusSeeOther {
+			t.Fatalf("launching %s: %d %s", pod.name, code, formtest.Text(page, "main"))
 		}
 	}
 
@@ -104,7 +105,7 @@ provision:
 	}
 
 	status := func(name string) string {
-		_, page := b.get("/provision")
+		_, page := b.Get("/provision")
 		v, _ := page.Find(`[data-testid=pod][data-name=` + name + `]`).Attr("data-status")
 		return v
 	}
@@ -114,14 +115,14 @@ provision:
 	if got := status("infer"); got != "RUNNING" {
 		t.Errorf("the dry run's l4 pod is %q, want RUNNING", got)
 	}
-	_, page := b.get("/provision")
-	if got := text(page, `[data-testid=idle-action][data-pod=train]`); !strings.Contains(got, "h100-live") || !strings.Contains(got, "stopped") {
+	_, page := b.Get("/provision")
+	if got := formtest.Text(page, `[data-testid=idle-action][data-pod=train]`); !strings.Contains(got, "h100-live") || !strings.Contains(got, "stopped") {
 		t.Errorf("the page's record of the stop: %q", got)
 	}
-	if got := text(page, `[data-testid=idle-action][data-pod=infer]`); !strings.Contains(got, "would have stopped (dry run)") {
+	if got := formtest.Text(page, `[data-testid=idle-action][data-pod=infer]`); !strings.Contains(got, "would have stopped (dry run)") {
 		t.Errorf("the page's record of the dry run: %q", got)
 	}
-	if got := text(page, `[data-testid=idle-policy][data-name=l4-dry] [data-testid=idle-mode]`); got != "dry run: notices only" {
+	if got := formtest.Text(page, `[data-testid=idle-policy][data-name=l4-dry] [data-testid=idle-mode]`); got != "dry run: notices only" {
 		t.Errorf("the dry run policy's mode: %q", got)
 	}
 
@@ -129,7 +130,7 @@ provision:
 		Data []struct{ User, Action, Target, Result string }
 	}
 	token, _ := os.ReadFile(filepath.Join(s.DataDir(), aggregator.AdminTokenFile))
-	req, _ := http.NewRequest(http.MethodGet, b.base+"/api/v1/audit?action=provision.stop", nil)
+	req, _ := http.NewRequest(http.MethodGet, b.URL("/api/v1/audit?action=provision.stop"), nil)
 	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

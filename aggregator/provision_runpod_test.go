@@ -23,6 +23,7 @@ import (
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator"
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/provision/runpod/runpodtest"
 	"github.com/gpu-watchdog/gpu-watchdog/web/auth"
+	"github.com/gpu-watchdog/gpu-watchdog/web/formtest"
 )
 
 // These tests launch RunPod pods from the dashboard against the fake
@@ -45,7 +46,7 @@ type runpodEnv struct {
 	t    *testing.T
 	fake *runpodtest.Server
 	s    *aggregator.Server
-	b    *browser
+	b    *formtest.Client
 	key  string
 
 	mu    sync.Mutex
@@ -83,14 +84,14 @@ func (e *runpodEnv) keep(doc *goquery.Document) {
 
 func (e *runpodEnv) get(path string) (int, *goquery.Document) {
 	e.t.Helper()
-	code, doc := e.b.get(path)
+	code, doc := e.b.Get(path)
 	e.keep(doc)
 	return code, doc
 }
 
 func (e *runpodEnv) post(path string, form url.Values) (int, *goquery.Document) {
 	e.t.Helper()
-	code, doc := e.b.post(path, form)
+	code, doc := e.b.Post(path, form)
 	e.keep(doc)
 	return code, doc
 }
@@ -102,7 +103,7 @@ func (e *runpodEnv) api(path string, out any) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	req, _ := http.NewRequest(http.MethodGet, e.b.base+path, nil)
+	req, _ := http.NewRequest(http.MethodGet, e.b.URL(path), nil)
 	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -157,12 +158,12 @@ func (e *runpodEnv) launch(gpuType string, count int, name string) {
 	_, page := e.get("/provision")
 	offer := "runpod/" + gpuType
 	if page.Find(`[data-testid=offer] option[value="`+offer+`"]`).Length() != 1 {
-		e.t.Fatalf("the launch form does not offer %s: %s", offer, text(page, "[data-testid=launch-form]"))
+		e.t.Fatalf("the launch form does not offer %s: %s", offer, formtest.Text(page, "[data-testid=launch-form]"))
 	}
 	form := url.Values{"offer": {offer}, "gpu_count": {"1"}, "count": {fmt.Sprint(count)}, "cloud": {"ALL"}, "role": {""},
 		"name": {name}, "confirm": {"yes"}}
 	if code, page := e.post("/provision/launch", form); code != http.StatusSeeOther {
-		e.t.Fatalf("launching %s: %d %s", name, code, text(page, "main"))
+		e.t.Fatalf("launching %s: %d %s", name, code, formtest.Text(page, "main"))
 	}
 }
 
@@ -175,18 +176,18 @@ func (e *runpodEnv) waitPage(what string, check func(*goquery.Document) error, d
 		var code int
 		code, page = e.get("/provision")
 		if code != http.StatusOK {
-			e.t.Fatalf("/provision: HTTP %d: %s", code, text(page, "main"))
+			e.t.Fatalf("/provision: HTTP %d: %s", code, formtest.Text(page, "main"))
 		}
 		if check != nil {
 			if err := check(page); err != nil {
-				e.t.Fatalf("waiting for %s: %v\n%s", what, err, text(page, "main"))
+				e.t.Fatalf("waiting for %s: %v\n%s", what, err, formtest.Text(page, "main"))
 			}
 		}
 		if done(page) {
 			return page
 		}
 	}
-	e.t.Fatalf("the page never showed %s:\n%s", what, text(page, "main"))
+	e.t.Fatalf("the page never showed %s:\n%s", what, formtest.Text(page, "main"))
 	return nil
 }
 
@@ -332,7 +333,7 @@ func TestRunPodLaunchSurvivesAFlakyAPI(t *testing.T) {
 	e.get("/provision")
 	form := url.Values{"offer": {"runpod/" + runpodH100}, "gpu_count": {"1"}, "count": {"2"}, "cloud": {"ALL"}, "role": {""}, "name": {"train"}}
 	code, page := e.post("/provision/launch", form)
-	if got := text(page, "[data-testid=launch-price]"); code != http.StatusOK || !strings.Contains(got, "$5.98 per hour in all ($2.99 per pod)") {
+	if got := formtest.Text(page, "[data-testid=launch-price]"); code != http.StatusOK || !strings.Contains(got, "$5.98 per hour in all ($2.99 per pod)") {
 		t.Errorf("the confirmation: %d, price %q", code, got)
 	}
 	if n := e.fake.Creates(); n != 0 {
@@ -403,7 +404,7 @@ func TestRunPodLaunchSurvivesAFlakyAPI(t *testing.T) {
 			t.Errorf("pod %s's row is for pod %q, want %q", pod.Name, id, pod.ID)
 		}
 	}
-	if got := text(page, "[data-testid=pods-cost] [data-testid=tile-value]"); got != "$5.98" {
+	if got := formtest.Text(page, "[data-testid=pods-cost] [data-testid=tile-value]"); got != "$5.98" {
 		t.Errorf("running pods cost %q per hour, want $5.98", got)
 	}
 
@@ -455,7 +456,7 @@ func TestRunPodLaunchFailsWhenSoldOut(t *testing.T) {
 		t.Errorf("the fake made %d pods, holds %+v; want none", n, e.fake.Pods())
 	}
 	if page.Find("[data-testid=pods-empty]").Length() != 1 {
-		t.Errorf("the pods table: %s", text(page, "[data-testid=pods]"))
+		t.Errorf("the pods table: %s", formtest.Text(page, "[data-testid=pods]"))
 	}
 }
 
@@ -476,7 +477,7 @@ func TestRunPodListingFailureKeepsTheLastPods(t *testing.T) {
 	page := e.waitPage("the listing error", noLaunchError, func(p *goquery.Document) bool {
 		return p.Find("[data-testid=provider-error]").Length() > 0
 	})
-	if msg := text(page, "[data-testid=provider-error]"); !strings.Contains(msg, "runpod") || !strings.Contains(msg, "list pods") ||
+	if msg := formtest.Text(page, "[data-testid=provider-error]"); !strings.Contains(msg, "runpod") || !strings.Contains(msg, "list pods") ||
 		!strings.Contains(msg, "HTTP 500") {
 		t.Errorf("the listing error: %q", msg)
 	}
@@ -528,7 +529,7 @@ func TestRunPodStopAndTerminateFromThePage(t *testing.T) {
 		t.Fatalf("ops-1's stop link: %q, want %q", href, want)
 	}
 	code, confirm := e.get(href)
-	if q := text(confirm, "[data-testid=confirm-action]"); code != http.StatusOK || !strings.Contains(q, "Stop pod "+ids["ops-1"]+" on runpod?") {
+	if q := formtest.Text(confirm, "[data-testid=confirm-action]"); code != http.StatusOK || !strings.Contains(q, "Stop pod "+ids["ops-1"]+" on runpod?") {
 		t.Fatalf("the stop's confirmation: %d %q", code, q)
 	}
 	if p, _ := fakePod(ids["ops-1"]); p.DesiredStatus != "RUNNING" {
@@ -536,13 +537,13 @@ func TestRunPodStopAndTerminateFromThePage(t *testing.T) {
 	}
 	e.fake.FailNextOp(runpodtest.OpStop, 1, http.StatusTooManyRequests)
 	if code, page := e.post(href, url.Values{}); code != http.StatusSeeOther {
-		t.Fatalf("stopping ops-1: %d %s", code, text(page, "main"))
+		t.Fatalf("stopping ops-1: %d %s", code, formtest.Text(page, "main"))
 	}
 	if p, ok := fakePod(ids["ops-1"]); !ok || p.DesiredStatus != "EXITED" || p.Running || e.fake.Pending() != 0 {
 		t.Errorf("ops-1 at RunPod after the stop (the 429 retried: %t): %+v", e.fake.Pending() == 0, p)
 	}
 	_, page = e.get("/provision?done=stop")
-	if got := text(page, "[data-testid=notice]"); got != "Pod stopped." {
+	if got := formtest.Text(page, "[data-testid=notice]"); got != "Pod stopped." {
 		t.Errorf("the notice: %q", got)
 	}
 	if got := podStatus(page, "ops-1"); got != "EXITED" {
@@ -554,18 +555,18 @@ func TestRunPodStopAndTerminateFromThePage(t *testing.T) {
 
 	// Terminate ops-2.
 	href = "/provision/pods/runpod/" + ids["ops-2"] + "/terminate"
-	if code, confirm := e.get(href); code != http.StatusOK || !strings.Contains(text(confirm, "[data-testid=confirm-action]"), "Terminate pod "+ids["ops-2"]) {
-		t.Fatalf("the terminate's confirmation: %d %q", code, text(confirm, "main"))
+	if code, confirm := e.get(href); code != http.StatusOK || !strings.Contains(formtest.Text(confirm, "[data-testid=confirm-action]"), "Terminate pod "+ids["ops-2"]) {
+		t.Fatalf("the terminate's confirmation: %d %q", code, formtest.Text(confirm, "main"))
 	}
 	if code, page := e.post(href, url.Values{}); code != http.StatusSeeOther {
-		t.Fatalf("terminating ops-2: %d %s", code, text(page, "main"))
+		t.Fatalf("terminating ops-2: %d %s", code, formtest.Text(page, "main"))
 	}
 	if p, ok := fakePod(ids["ops-2"]); ok {
 		t.Errorf("ops-2 is still at RunPod after the terminate: %+v", p)
 	}
 	_, page = e.get("/provision?done=terminate")
 	if podRow(page, "ops-2").Length() != 0 || podStatus(page, "ops-1") != "EXITED" {
-		t.Errorf("the pods after the terminate: %s", text(page, "[data-testid=pods]"))
+		t.Errorf("the pods after the terminate: %s", formtest.Text(page, "[data-testid=pods]"))
 	}
 
 	for action, name := range map[string]string{"provision.stop": "ops-1", "provision.terminate": "ops-2"} {

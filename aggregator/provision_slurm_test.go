@@ -11,11 +11,12 @@ import (
 
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator"
 	"github.com/gpu-watchdog/gpu-watchdog/slurm/slurmtest"
+	"github.com/gpu-watchdog/gpu-watchdog/web/formtest"
 )
 
 // startSlurmPods starts gpuwd with local pods in namespaces (real Slurm)
 // and logs in as an admin.
-func startSlurmPods(tb testing.TB) (*aggregator.Server, *browser) {
+func startSlurmPods(tb testing.TB) (*aggregator.Server, *formtest.Client) {
 	slurmtest.Require(tb)
 	bin := agentBinary(tb)
 	s := startServer(tb, `global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}
@@ -30,17 +31,17 @@ provision:
 // confirmed form, then polls the page every 50 ms until the launch is
 // ready (a head registered, a worker's Slurm node idle), and returns when
 // it reached each stage, from the confirmation.
-func launchAndFollow(tb testing.TB, br *browser, name, role string) map[string]time.Duration {
+func launchAndFollow(tb testing.TB, br *formtest.Client, name, role string) map[string]time.Duration {
 	tb.Helper()
-	br.get("/provision")
+	br.Get("/provision")
 	start := time.Now()
 	form := url.Values{"offer": {"local/h100"}, "gpu_count": {"1"}, "count": {"1"}, "cloud": {"ALL"}, "role": {role}, "name": {name}, "confirm": {"yes"}}
-	if code, page := br.post("/provision/launch", form); code != http.StatusSeeOther {
-		tb.Fatalf("launching %s: %d %s", name, code, text(page, "main"))
+	if code, page := br.Post("/provision/launch", form); code != http.StatusSeeOther {
+		tb.Fatalf("launching %s: %d %s", name, code, formtest.Text(page, "main"))
 	}
 	reached := map[string]time.Duration{}
 	for deadline := start.Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		_, page := br.get("/provision")
+		_, page := br.Get("/provision")
 		row := page.Find(`[data-testid=launch][data-name=` + name + `]`)
 		stage, _ := row.Attr("data-stage")
 		if _, ok := reached[stage]; !ok && stage != "" {
@@ -59,10 +60,10 @@ func launchAndFollow(tb testing.TB, br *browser, name, role string) map[string]t
 
 // podID is the id of the pod named name, once the page lists it (pods are
 // listed every 5 s).
-func podID(tb testing.TB, br *browser, name string) string {
+func podID(tb testing.TB, br *formtest.Client, name string) string {
 	tb.Helper()
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		_, page := br.get("/provision")
+		_, page := br.Get("/provision")
 		if id, _ := page.Find(`[data-testid=pod][data-name=` + name + `] td`).First().Attr("title"); id != "" {
 			return id
 		}
@@ -76,9 +77,9 @@ func podID(tb testing.TB, br *browser, name string) string {
 // makes the key and knows the head's address).
 func TestSlurmClusterFromTheDashboard(t *testing.T) {
 	s, br := startSlurmPods(t)
-	if code, page := br.post("/provision/launch", url.Values{"offer": {"local/h100"}, "gpu_count": {"1"}, "count": {"1"},
-		"cloud": {"ALL"}, "role": {"worker"}, "confirm": {"yes"}}); code != http.StatusBadRequest || !strings.Contains(text(page, "main"), "launch a head on local first") {
-		t.Fatalf("a worker before any head: %d %q", code, text(page, "main"))
+	if code, page := br.Post("/provision/launch", url.Values{"offer": {"local/h100"}, "gpu_count": {"1"}, "count": {"1"},
+		"cloud": {"ALL"}, "role": {"worker"}, "confirm": {"yes"}}); code != http.StatusBadRequest || !strings.Contains(formtest.Text(page, "main"), "launch a head on local first") {
+		t.Fatalf("a worker before any head: %d %q", code, formtest.Text(page, "main"))
 	}
 	launchAndFollow(t, br, "head", "head")
 	r := launchAndFollow(t, br, "worker", "worker")
@@ -113,8 +114,8 @@ func BenchmarkLaunchToSlurmIdle(b *testing.B) {
 		idle += r["slurm-idle"]
 		b.StopTimer()
 		id := podID(b, br, name)
-		br.get("/provision/pods/local/" + id + "/terminate")
-		if code, _ := br.post("/provision/pods/local/"+id+"/terminate", url.Values{}); code != http.StatusSeeOther {
+		br.Get("/provision/pods/local/" + id + "/terminate")
+		if code, _ := br.Post("/provision/pods/local/"+id+"/terminate", url.Values{}); code != http.StatusSeeOther {
 			b.Fatalf("terminating %s: %d", name, code)
 		}
 		b.StartTimer()

@@ -29,7 +29,7 @@ scrape_configs: [{job_name: gpu, static_configs: [{targets: ["`+addr+`"]}]}]
 	base := "http://" + s.Addr()
 	b := login(t, s)
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(250 * time.Millisecond) {
-		if code, page := b.get("/nodes/gpu-node-1"); code == http.StatusOK && page.Find("svg").Length() > 0 {
+		if code, page := b.Get("/nodes/gpu-node-1"); code == http.StatusOK && page.Find("svg").Length() > 0 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -44,7 +44,7 @@ scrape_configs: [{job_name: gpu, static_configs: [{targets: ["`+addr+`"]}]}]
 		}
 	}
 	for _, p := range paths {
-		resp, err := b.c.Get(base + p)
+		resp, err := b.HTTP().Get(base + p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -60,10 +60,10 @@ scrape_configs: [{job_name: gpu, static_configs: [{targets: ["`+addr+`"]}]}]
 		checkPageFitsCSP(t, p, doc)
 	}
 	// The assets too.
-	_, page := b.get("/")
+	_, page := b.Get("/")
 	page.Find(`script[src], link[href]`).Each(func(_ int, el *goquery.Selection) {
 		src := el.AttrOr("src", el.AttrOr("href", ""))
-		resp, err := b.c.Get(base + src)
+		resp, err := b.HTTP().Get(base + src)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -138,7 +138,7 @@ scrape_configs:
 		"/api/v1/targets": targetsJSON, "/metrics through the proxy without the token": body}
 	b := login(t, s)
 	for _, p := range []string{"/targets", "/nodes", "/nodes/pod-abc123"} {
-		resp, err := b.c.Get(base + p)
+		resp, err := b.HTTP().Get(base + p)
 		if err != nil {
 			t.Fatal(err)
 		}

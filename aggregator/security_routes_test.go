@@ -11,6 +11,7 @@ import (
 
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator"
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/provision/runpod/runpodtest"
+	"github.com/gpu-watchdog/gpu-watchdog/web/formtest"
 )
 
 // openRoutes are the routes that take a body or change state yet need no
@@ -92,7 +93,7 @@ provision:
 		for _, c := range []struct {
 			client *http.Client
 			header string
-		}{{admin.c, ""}, {client(""), "Bearer " + adminToken}} {
+		}{{admin.HTTP(), ""}, {client(""), "Bearer " + adminToken}} {
 			req, _ := http.NewRequest(r.Method, base+concrete(r.Path), nil)
 			if c.header != "" {
 				req.Header.Set("Authorization", c.header)
@@ -113,7 +114,7 @@ type routeCheck struct {
 	t          *testing.T
 	base       string
 	route      aggregator.Route
-	admin      *browser
+	admin      *formtest.Client
 	adminToken string
 }
 
@@ -122,7 +123,7 @@ func (rc routeCheck) run(t *testing.T) {
 	r := rc.route
 	key := r.Method + " " + r.Path
 	// From another site's page, even an admin's browser is refused.
-	if code, _ := rc.try(rc.admin.c, map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}, rc.admin.csrf); code != http.StatusForbidden {
+	if code, _ := rc.try(rc.admin.HTTP(), map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}, rc.admin.CSRF()); code != http.StatusForbidden {
 		t.Errorf("a cross-site request from an admin's browser: %d, want 403", code)
 	}
 	why, open := openRoutes[key]
@@ -134,12 +135,12 @@ func (rc routeCheck) run(t *testing.T) {
 			"no token":             nil,
 			"a wrong token":        {"Authorization": "Bearer " + routesRegistrationToken + "x"},
 			"the admin token":      {"Authorization": "Bearer " + rc.adminToken},
-			"an admin's session":   {"X-CSRF-Token": rc.admin.csrf},
+			"an admin's session":   {"X-CSRF-Token": rc.admin.CSRF()},
 			"the token as a Basic": {"Authorization": "Basic " + routesRegistrationToken},
 		} {
 			c := client("")
 			if name == "an admin's session" {
-				c = rc.admin.c
+				c = rc.admin.HTTP()
 			}
 			if code, _ := rc.try(c, h, ""); code != http.StatusUnauthorized {
 				t.Errorf("with %s: %d, want 401", name, code)
@@ -163,7 +164,7 @@ func (rc routeCheck) run(t *testing.T) {
 			t.Errorf("with the admin token as a header (pages take sessions): %d %s", code, loc)
 		}
 		rc.refusedWithoutCSRF()
-		if code, loc := rc.try(rc.admin.c, nil, rc.admin.csrf); refused(code, loc) {
+		if code, loc := rc.try(rc.admin.HTTP(), nil, rc.admin.CSRF()); refused(code, loc) {
 			t.Errorf("an admin's session with its CSRF token is refused: %d %s; the refusals above prove nothing", code, loc)
 		}
 	default: // the API: Authorization headers, never cookies
@@ -174,7 +175,7 @@ func (rc routeCheck) run(t *testing.T) {
 			"no credentials":                        {client(""), nil},
 			"a wrong token":                         {client(""), map[string]string{"Authorization": "Bearer " + rc.adminToken + "x"}},
 			"the registration token":                {client(""), map[string]string{"Authorization": "Bearer " + routesRegistrationToken}},
-			"an admin's session and its CSRF token": {rc.admin.c, map[string]string{"X-CSRF-Token": rc.admin.csrf}},
+			"an admin's session and its CSRF token": {rc.admin.HTTP(), map[string]string{"X-CSRF-Token": rc.admin.CSRF()}},
 		} {
 			if code, body := rc.try(c.client, c.header, ""); code != http.StatusUnauthorized {
 				t.Errorf("with %s: %d %s, want 401", name, code, body)
@@ -189,8 +190,8 @@ func (rc routeCheck) run(t *testing.T) {
 // refusedWithoutCSRF: an admin's session without the CSRF token, or with
 // a wrong one, is refused with 403.
 func (rc routeCheck) refusedWithoutCSRF() {
-	for name, token := range map[string]string{"no CSRF token": "", "a wrong CSRF token": rc.admin.csrf[1:] + "x"} {
-		if code, body := rc.try(rc.admin.c, nil, token); code != http.StatusForbidden {
+	for name, token := range map[string]string{"no CSRF token": "", "a wrong CSRF token": rc.admin.CSRF()[1:] + "x"} {
+		if code, body := rc.try(rc.admin.HTTP(), nil, token); code != http.StatusForbidden {
 			rc.t.Errorf("an admin's session with %s: %d %s, want 403", name, code, body)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/gpu-watchdog/gpu-watchdog/internal/metrictest"
 	"github.com/gpu-watchdog/gpu-watchdog/internal/testenv"
 	"github.com/gpu-watchdog/gpu-watchdog/slurm/munge"
 	"github.com/gpu-watchdog/gpu-watchdog/slurm/slurmtest"
@@ -142,59 +143,6 @@ func metrics(t testing.TB, p *slurmtest.Process) map[string]*dto.MetricFamily {
 	return fams
 }
 
-// value is the value of the series name{labels…}, or -1 when absent.
-func value(fams map[string]*dto.MetricFamily, name string, labels ...string) float64 {
-	f := fams[name]
-	if f == nil {
-		return -1
-	}
-next:
-	for _, m := range f.Metric {
-		have := map[string]string{}
-		for _, l := range m.Label {
-			have[l.GetName()] = l.GetValue()
-		}
-		for i := 0; i+1 < len(labels); i += 2 {
-			if have[labels[i]] != labels[i+1] {
-				continue next
-			}
-		}
-		switch {
-		case m.Gauge != nil:
-			return m.Gauge.GetValue()
-		case m.Counter != nil:
-			return m.Counter.GetValue()
-		case m.Untyped != nil:
-			return m.Untyped.GetValue()
-		}
-	}
-	return -1
-}
-
-// childPid finds the pid of the child of parent named comm.
-func childPid(parent int, comm string) int {
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		s := string(stat)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 || s[strings.IndexByte(s, '(')+1:i] != comm {
-			continue
-		}
-		if f := strings.Fields(s[i+1:]); len(f) > 1 && f[1] == strconv.Itoa(parent) {
-			return pid
-		}
-	}
-	return 0
-}
-
 // stop sends SIGTERM and checks that the node's namespace is empty after.
 func stop(t testing.TB, p *slurmtest.Process, limit time.Duration) {
 	t.Helper()
@@ -250,16 +198,16 @@ func TestClusterFromNothing(t *testing.T) {
 			t.Fatalf("job %s holds GPUs %v:\n%s", jobID, idx, detail)
 		}
 		eventually(t, 15*time.Second, "gpuwd_gpu_job_info for job "+jobID, func() bool {
-			return value(metrics(t, w2), "gpuwd_gpu_job_info", "job_id", jobID) == 1
+			return metrictest.Value(metrics(t, w2), "gpuwd_gpu_job_info", "job_id", jobID) == 1
 		})
 		fams := metrics(t, w2)
 		for _, i := range idx {
-			if v := value(fams, "gpuwd_gpu_job_info", "gpu", strconv.Itoa(i), "UUID", node.GPUs[i].UUID,
+			if v := metrictest.Value(fams, "gpuwd_gpu_job_info", "gpu", strconv.Itoa(i), "UUID", node.GPUs[i].UUID,
 				"job_id", jobID, "user", "nobody", "partition", "gpu"); v != 1 {
 				t.Errorf("GPU %d (%s) not attributed to job %s of nobody", i, node.GPUs[i].UUID, jobID)
 			}
 		}
-		if v := value(fams, "gpuwd_gpu_allocated", "gpu", "3"); v != 0 {
+		if v := metrictest.Value(fams, "gpuwd_gpu_allocated", "gpu", "3"); v != 0 {
 			t.Errorf("free GPU 3: gpuwd_gpu_allocated = %v, want 0", v)
 		}
 	})
@@ -275,14 +223,14 @@ func TestClusterFromNothing(t *testing.T) {
 		eventually(t, 15*time.Second, "head metrics to catch up", func() bool {
 			fams := metrics(t, head)
 			for name, v := range want {
-				if value(fams, name) != v {
+				if metrictest.Value(fams, name) != v {
 					return false
 				}
 			}
 			return true
 		})
 		fams := metrics(t, head)
-		if value(fams, "gpuwd_slurm_up") != 1 || value(fams, "gpuwd_slurm_daemon_up", "daemon", "slurmctld") != 1 {
+		if metrictest.Value(fams, "gpuwd_slurm_up") != 1 || metrictest.Value(fams, "gpuwd_slurm_daemon_up", "daemon", "slurmctld") != 1 {
 			t.Errorf("gpuwd_slurm_up / daemon_up not 1 on the head")
 		}
 	})
@@ -302,7 +250,7 @@ func TestClusterFromNothing(t *testing.T) {
 	})
 
 	t.Run("a hung slurmctld is gpuwd_slurm_up 0, not a hung scrape", func(t *testing.T) {
-		ctld := childPid(head.Pid(), "slurmctld")
+		ctld := slurmtest.ChildPID(head.Pid(), "slurmctld")
 		if ctld == 0 {
 			t.Fatal("no slurmctld under the head agent")
 		}
@@ -311,20 +259,20 @@ func TestClusterFromNothing(t *testing.T) {
 		}
 		defer syscall.Kill(ctld, syscall.SIGCONT)
 		eventually(t, 30*time.Second, "gpuwd_slurm_up 0 on the head and w1", func() bool {
-			return value(metrics(t, head), "gpuwd_slurm_up") == 0 && value(metrics(t, w1), "gpuwd_slurm_up") == 0
+			return metrictest.Value(metrics(t, head), "gpuwd_slurm_up") == 0 && metrictest.Value(metrics(t, w1), "gpuwd_slurm_up") == 0
 		})
-		if fams := metrics(t, head); value(fams, "slurm_nodes_total") != -1 || value(fams, "DCGM_FI_DEV_GPU_TEMP", "gpu", "0") < 0 {
+		if fams := metrics(t, head); metrictest.Value(fams, "slurm_nodes_total") != -1 || metrictest.Value(fams, "DCGM_FI_DEV_GPU_TEMP", "gpu", "0") < 0 {
 			t.Errorf("stale cluster metrics served, or GPU metrics missing, while slurmctld hangs")
 		}
 		if code, body := get(head, "/readyz"); code != 503 || !strings.Contains(body, "Slurm") {
 			t.Errorf("/readyz while slurmctld hangs: %d %s", code, body)
 		}
 		_ = syscall.Kill(ctld, syscall.SIGCONT)
-		eventually(t, 30*time.Second, "gpuwd_slurm_up 1 again", func() bool { return value(metrics(t, head), "gpuwd_slurm_up") == 1 })
+		eventually(t, 30*time.Second, "gpuwd_slurm_up 1 again", func() bool { return metrictest.Value(metrics(t, head), "gpuwd_slurm_up") == 1 })
 	})
 
 	t.Run("a killed slurmctld is restarted", func(t *testing.T) {
-		old := childPid(head.Pid(), "slurmctld")
+		old := slurmtest.ChildPID(head.Pid(), "slurmctld")
 		if old == 0 {
 			t.Fatal("no slurmctld under the head agent")
 		}
@@ -332,8 +280,8 @@ func TestClusterFromNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		eventually(t, 30*time.Second, "slurmctld back", func() bool {
-			p := childPid(head.Pid(), "slurmctld")
-			return p != 0 && p != old && value(metrics(t, head), "gpuwd_slurm_daemon_restarts_total", "daemon", "slurmctld") == 1
+			p := slurmtest.ChildPID(head.Pid(), "slurmctld")
+			return p != 0 && p != old && metrictest.Value(metrics(t, head), "gpuwd_slurm_daemon_restarts_total", "daemon", "slurmctld") == 1
 		})
 		eventually(t, 30*time.Second, "the cluster answering again with its nodes", func() bool {
 			out, err := c.head.Exec(context.Background(), []string{"SLURM_CONF=/var/lib/gpuwd/slurm/etc/slurm.conf"}, "sinfo", "-h", "-N", "-o", "%N")
@@ -391,7 +339,7 @@ func TestWrongConfServerIsOneClearError(t *testing.T) {
 		return code == 503 && strings.Contains(body, "cannot reach the Slurm controller at "+c.net.HostIP()+":6899")
 	})
 	fams := metrics(t, w)
-	if value(fams, "DCGM_FI_DEV_GPU_TEMP", "gpu", "1") < 0 || value(fams, "gpuwd_slurm_node_joined") != 0 {
+	if metrictest.Value(fams, "DCGM_FI_DEV_GPU_TEMP", "gpu", "1") < 0 || metrictest.Value(fams, "gpuwd_slurm_node_joined") != 0 {
 		t.Errorf("GPU metrics or gpuwd_slurm_node_joined missing while Slurm cannot start")
 	}
 	time.Sleep(3 * time.Second) // several retries

@@ -27,6 +27,7 @@ import (
 	_ "modernc.org/sqlite" // integrity checks of the data directories
 
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/api"
+	"github.com/gpu-watchdog/gpu-watchdog/internal/metrictest"
 	"github.com/gpu-watchdog/gpu-watchdog/internal/testenv"
 )
 
@@ -39,11 +40,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	gpuwdBin = filepath.Join(dir, "gpuwd")
-	build := exec.Command("go", "build", "-ldflags", "-X main.version=chaos", "-o", gpuwdBin, "github.com/gpu-watchdog/gpu-watchdog/cmd/gpuwd")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building gpuwd: %v\n%s", err, out)
+	if gpuwdBin, err = testenv.BuildGpuwd(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
@@ -310,35 +308,7 @@ func metric(url, name string, labels ...string) float64 {
 	if err != nil {
 		return -1
 	}
-	return value(fams, name, labels...)
-}
-
-func value(fams map[string]*dto.MetricFamily, name string, labels ...string) float64 {
-	f := fams[name]
-	if f == nil {
-		return -1
-	}
-next:
-	for _, m := range f.Metric {
-		have := map[string]string{}
-		for _, l := range m.Label {
-			have[l.GetName()] = l.GetValue()
-		}
-		for i := 0; i+1 < len(labels); i += 2 {
-			if have[labels[i]] != labels[i+1] {
-				continue next
-			}
-		}
-		switch {
-		case m.Gauge != nil:
-			return m.Gauge.GetValue()
-		case m.Counter != nil:
-			return m.Counter.GetValue()
-		case m.Untyped != nil:
-			return m.Untyped.GetValue()
-		}
-	}
-	return -1
+	return metrictest.Value(fams, name, labels...)
 }
 
 // eventually polls cond every 100ms until it holds or limit passes.

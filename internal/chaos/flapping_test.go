@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/api"
+	"github.com/gpu-watchdog/gpu-watchdog/internal/metrictest"
 )
 
 // alertEpisodes counts, per instance, how often alert went to firing and
@@ -47,7 +48,7 @@ func gpuwdRuntime(t *testing.T, base string) (goroutines, heap float64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return value(fams, "go_goroutines"), value(fams, "go_memstats_heap_inuse_bytes")
+	return metrictest.Value(fams, "go_goroutines"), metrictest.Value(fams, "go_memstats_heap_inuse_bytes")
 }
 
 // TestChaosAgentFlapping runs three registered simulated agents under the

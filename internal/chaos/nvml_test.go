@@ -19,6 +19,7 @@ import (
 	"github.com/gpu-watchdog/gpu-watchdog/agent"
 	"github.com/gpu-watchdog/gpu-watchdog/agent/sim"
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/api"
+	"github.com/gpu-watchdog/gpu-watchdog/internal/metrictest"
 )
 
 // NVML faults the flaky library injects on GPU 0.
@@ -231,15 +232,15 @@ rule_files: [` + health + `, ` + agents + `]
 	if err != nil {
 		t.Fatal(err)
 	}
-	if value(fams, "DCGM_FI_DEV_GPU_TEMP", "gpu", "1") <= 0 || value(fams, "DCGM_FI_DEV_GPU_TEMP", "gpu", "0") != -1 {
+	if metrictest.Value(fams, "DCGM_FI_DEV_GPU_TEMP", "gpu", "1") <= 0 || metrictest.Value(fams, "DCGM_FI_DEV_GPU_TEMP", "gpu", "0") != -1 {
 		t.Error("while GPU 0's readings fail, GPU 1 must still be read and GPU 0's temperature left out")
 	}
 	for _, c := range []string{"temperature", "power", "utilization"} {
-		if v := value(fams, "gpuwd_collector_success", "collector", c); v != 0 {
+		if v := metrictest.Value(fams, "gpuwd_collector_success", "collector", c); v != 0 {
 			t.Errorf("gpuwd_collector_success{collector=%q} = %v while its reading fails", c, v)
 		}
 	}
-	if value(fams, "gpuwd_collector_success", "collector", "memory") != 1 {
+	if metrictest.Value(fams, "gpuwd_collector_success", "collector", "memory") != 1 {
 		t.Error("the memory collector, whose calls work, reports failure")
 	}
 	flaky.set(nvmlOK)

@@ -2,9 +2,7 @@ package chaos
 
 import (
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,66 +13,14 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/provision/runpod/runpodtest"
+	"github.com/gpu-watchdog/gpu-watchdog/web/formtest"
 )
 
-// browser is a logged-in admin's HTTP client: cookies kept, redirects not
-// followed, the CSRF token read from the last page.
-type browser struct {
-	t    *testing.T
-	base string
-	c    *http.Client
-	csrf string
-}
-
-// login logs in to gpuwd at base with the admin token gpuwd made in
-// dataDir.
-func login(t *testing.T, base, dataDir string) *browser {
+// login is an admin's form session with gpuwd at base, with the admin
+// token gpuwd made in dataDir.
+func login(t *testing.T, base, dataDir string) *formtest.Client {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	b := &browser{t: t, base: base, c: &http.Client{Jar: jar, Timeout: 20 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	b.get("/login")
-	token, err := os.ReadFile(filepath.Join(dataDir, "admin-token"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if code, page := b.post("/login", url.Values{"password": {strings.TrimSpace(string(token))}}); code != http.StatusSeeOther {
-		t.Fatalf("login with the admin token: %d %s", code, text(page, "main"))
-	}
-	return b
-}
-
-func (b *browser) do(req *http.Request) (int, *goquery.Document) {
-	b.t.Helper()
-	resp, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	doc, err := goquery.NewDocumentFromReader(resp.Body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	if v, ok := doc.Find(`input[name=_csrf]`).First().Attr("value"); ok {
-		b.csrf = v
-	}
-	return resp.StatusCode, doc
-}
-
-func (b *browser) get(path string) (int, *goquery.Document) {
-	req, _ := http.NewRequest(http.MethodGet, b.base+path, nil)
-	return b.do(req)
-}
-
-func (b *browser) post(path string, form url.Values) (int, *goquery.Document) {
-	form.Set("_csrf", b.csrf)
-	req, _ := http.NewRequest(http.MethodPost, b.base+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return b.do(req)
-}
-
-func text(doc *goquery.Document, sel string) string {
-	return strings.Join(strings.Fields(doc.Find(sel).Text()), " ")
+	return formtest.Login(t, base, filepath.Join(dataDir, "admin-token"))
 }
 
 // launchRows are the /provision page's launches: name → stage and error.
@@ -125,16 +71,16 @@ provision:
 
 	fake.FailNextOp(runpodtest.OpCreate, 2, http.StatusInternalServerError)
 	fake.CreateTimesOutButSucceeds()
-	b.get("/provision")
+	b.Get("/provision")
 	form := url.Values{"offer": {"runpod/" + runpodH100}, "gpu_count": {"1"}, "count": {"2"}, "cloud": {"ALL"}, "role": {""}, "name": {"train"}, "confirm": {"yes"}}
-	if code, page := b.post("/provision/launch", form); code != http.StatusSeeOther {
-		t.Fatalf("launching: %d %s", code, text(page, "main"))
+	if code, page := b.Post("/provision/launch", form); code != http.StatusSeeOther {
+		t.Fatalf("launching: %d %s", code, formtest.Text(page, "main"))
 	}
 	// Kill gpuwd as soon as RunPod has made a pod: one reply still held,
 	// or the launches not yet recorded as provisioning.
 	eventually(t, 30*time.Second, "RunPod making a pod", func() bool { return fake.Creates() >= 1 })
 	var stages []string
-	for _, r := range launchRows(mustPage(b)) {
+	for _, r := range launchRows(mustPage(t, b)) {
 		stages = append(stages, r[0])
 	}
 	srv.stop(t, syscall.SIGKILL)
@@ -142,11 +88,11 @@ provision:
 	fake.FailNextOp(runpodtest.OpList, 1, http.StatusInternalServerError) // the lookup after the restart fails once
 	restarted := time.Now()
 	srv = launch(t, gpuwdBin, serve...)
-	b.base = srv.url("")
+	b.Rebase(srv.url(""))
 
 	var pods []runpodtest.Pod
 	eventually(t, 60*time.Second, "both launches provisioning", func() bool {
-		rows := launchRows(mustPage(b))
+		rows := launchRows(mustPage(t, b))
 		return rows["train-1"][0] == "provisioning" && rows["train-2"][0] == "provisioning"
 	})
 	provisioning := time.Since(restarted)
@@ -165,8 +111,8 @@ provision:
 	fake.GraphQLErrorNextOp(runpodtest.OpCreate, runpodNoInstances)
 	form.Set("name", "sold")
 	form.Set("count", "1")
-	if code, page := b.post("/provision/launch", form); code != http.StatusSeeOther {
-		t.Fatalf("launching: %d %s", code, text(page, "main"))
+	if code, page := b.Post("/provision/launch", form); code != http.StatusSeeOther {
+		t.Fatalf("launching: %d %s", code, formtest.Text(page, "main"))
 	}
 
 	// RunPod runs the two pods; their agents start with the pods' env.
@@ -187,7 +133,7 @@ provision:
 	}
 	var rows map[string][2]string
 	eventually(t, 60*time.Second, "both launches registered and the third failed", func() bool {
-		rows = launchRows(mustPage(b))
+		rows = launchRows(mustPage(t, b))
 		return rows["train-1"][0] == "registered" && rows["train-2"][0] == "registered" && rows["sold"][0] == "failed"
 	})
 	for _, name := range []string{"train-1", "train-2"} {
@@ -211,11 +157,11 @@ provision:
 }
 
 // mustPage fetches /provision, which must render.
-func mustPage(b *browser) *goquery.Document {
-	b.t.Helper()
-	code, page := b.get("/provision")
+func mustPage(t *testing.T, b *formtest.Client) *goquery.Document {
+	t.Helper()
+	code, page := b.Get("/provision")
 	if code != http.StatusOK {
-		b.t.Fatalf("/provision: HTTP %d: %s", code, text(page, "main"))
+		t.Fatalf("/provision: HTTP %d: %s", code, formtest.Text(page, "main"))
 	}
 	return page
 }

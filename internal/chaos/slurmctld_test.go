@@ -3,7 +3,6 @@ package chaos
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,33 +13,10 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/api"
+	"github.com/gpu-watchdog/gpu-watchdog/internal/metrictest"
 	"github.com/gpu-watchdog/gpu-watchdog/slurm/munge"
 	"github.com/gpu-watchdog/gpu-watchdog/slurm/slurmtest"
 )
-
-// childPid finds the pid of the child of parent named comm (0: none).
-func childPid(parent int, comm string) int {
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		s := string(stat)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 || s[strings.IndexByte(s, '(')+1:i] != comm {
-			continue
-		}
-		if f := strings.Fields(s[i+1:]); len(f) > 1 && f[1] == strconv.Itoa(parent) {
-			return pid
-		}
-	}
-	return 0
-}
 
 // slurmNode starts gpuwd-agent with a Slurm role on a new node of net.
 func slurmNode(t *testing.T, net *slurmtest.Network, name, role, key, confServer string) *slurmtest.Process {
@@ -109,7 +85,7 @@ scrape_configs:
 	headMetrics := nodeURL(head, "/metrics")
 	var downSeen, back, answering []time.Duration
 	for k := 1; k <= 3; k++ {
-		old := childPid(head.Pid(), "slurmctld")
+		old := slurmtest.ChildPID(head.Pid(), "slurmctld")
 		if old == 0 {
 			t.Fatal("no slurmctld under the head agent")
 		}
@@ -121,10 +97,10 @@ scrape_configs:
 			return metric(headMetrics, "gpuwd_slurm_daemon_up", "daemon", "slurmctld") == 0
 		}))
 		eventually(t, 60*time.Second, fmt.Sprintf("slurmctld restarted (%d)", k), func() bool {
-			p := childPid(head.Pid(), "slurmctld")
+			p := slurmtest.ChildPID(head.Pid(), "slurmctld")
 			fams, err := metricFamilies(headMetrics)
-			return err == nil && p != 0 && p != old && value(fams, "gpuwd_slurm_daemon_up", "daemon", "slurmctld") == 1 &&
-				value(fams, "gpuwd_slurm_daemon_restarts_total", "daemon", "slurmctld") == float64(k)
+			return err == nil && p != 0 && p != old && metrictest.Value(fams, "gpuwd_slurm_daemon_up", "daemon", "slurmctld") == 1 &&
+				metrictest.Value(fams, "gpuwd_slurm_daemon_restarts_total", "daemon", "slurmctld") == float64(k)
 		})
 		back = append(back, time.Since(killed))
 		if !within(60*time.Second, allIdle) {
@@ -169,7 +145,7 @@ scrape_configs:
 	for _, p := range []*slurmtest.Process{head, w1, w2} {
 		eventually(t, 20*time.Second, p.Node.Name+"'s gpuwd_slurm_up and gpuwd_slurm_node_joined 1", func() bool {
 			fams, err := metricFamilies(nodeURL(p, "/metrics"))
-			return err == nil && value(fams, "gpuwd_slurm_up") == 1 && value(fams, "gpuwd_slurm_node_joined") == 1
+			return err == nil && metrictest.Value(fams, "gpuwd_slurm_up") == 1 && metrictest.Value(fams, "gpuwd_slurm_node_joined") == 1
 		})
 		for _, r := range p.LogRecords() {
 			if r["msg"] == "the node is in the cluster again" {

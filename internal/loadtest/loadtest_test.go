@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gpu-watchdog/gpu-watchdog/internal/testenv"
 )
 
 var gpuwdBin string
@@ -18,11 +19,8 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	gpuwdBin = filepath.Join(dir, "gpuwd")
-	build := exec.Command("go", "build", "-o", gpuwdBin, "../../cmd/gpuwd")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		panic("building gpuwd: " + err.Error())
+	if gpuwdBin, err = testenv.BuildGpuwd(dir); err != nil {
+		panic(err)
 	}
 	code := m.Run()
 	os.RemoveAll(dir)

@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -208,3 +209,28 @@ func (p *Process) MountNamespace() string { return nodens.MountNamespace(p.Pid()
 
 // ProcessesIn lists the processes (pid → name) in mount namespace ns.
 func ProcessesIn(ns string) map[int]string { return nodens.ProcessesIn(ns) }
+
+// ChildPID is the pid of the child of parent named comm (0: none), such as
+// the slurmctld an agent started.
+func ChildPID(parent int, comm string) int {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(stat)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 || s[strings.IndexByte(s, '(')+1:i] != comm {
+			continue
+		}
+		if f := strings.Fields(s[i+1:]); len(f) > 1 && f[1] == strconv.Itoa(parent) {
+			return pid
+		}
+	}
+	return 0
+}
