@@ -119,6 +119,7 @@ bench:
 	GPUWD_FOOTPRINT_SECONDS=$${GPUWD_FOOTPRINT_SECONDS:-60} $(AGENT_ENV) $(GO) test -run '^$$' -bench BenchmarkAgentProcess -benchtime 1x -count 1 ./cmd/gpuwd-agent/
 	@# gpuwd (aggregator): ingestion, disk and query vs a real Prometheus (promtool and prometheus on PATH).
 	$(GO) test -run '^$$' -bench BenchmarkAppend -benchtime 32000x -count 3 ./aggregator/store/
+	$(GO) test -run '^$$' -bench BenchmarkCompactionStall -benchtime 1x -count 3 ./aggregator/store/
 	$(GO) test -run '^$$' -bench BenchmarkDiskBytesPerSample -benchtime 1x -count 1 -timeout 30m ./aggregator/store/
 	$(GO) test -run '^$$' -bench BenchmarkQueryRange -benchtime 5x -count 1 -timeout 30m ./aggregator/store/
 	GPUWD_COMPARE_SECONDS=$${GPUWD_COMPARE_SECONDS:-60} $(AGENT_ENV) $(GO) test -run '^$$' -bench BenchmarkIngestCPU -benchtime 1x -count 3 -timeout 30m ./cmd/gpuwd/

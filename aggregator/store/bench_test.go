@@ -990,3 +990,72 @@ func BenchmarkQueryRange(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCompactionStall fills one 30-minute window for 100,000 series
+// (100 agents of 1,000, one append each per 15 s, as scrapes append), then
+// compacts it while one more agent appends every 10 ms, and reports the
+// longest such append: how long a scrape can wait behind maintenance.
+//
+//	go test -run '^$' -bench BenchmarkCompactionStall -benchtime 1x -count 3 ./aggregator/store/
+func BenchmarkCompactionStall(b *testing.B) {
+	const agents, perAgent = 100, 1000
+	for range b.N {
+		b.StopTimer()
+		c := &clock{t: t0}
+		s, err := Open(context.Background(), b.TempDir(), Options{Now: c.Now, MaintenanceInterval: time.Hour})
+		if err != nil {
+			b.Fatal(err)
+		}
+		refs := make([][]SeriesRef, agents+1)
+		for a := range refs {
+			for j := range perAgent {
+				refs[a] = append(refs[a], mustRef(b, s, "__name__", "m"+strconv.Itoa(j%50), "instance", strconv.Itoa(a), "s", strconv.Itoa(j)))
+			}
+		}
+		batch := make([]Sample, perAgent)
+		appendAt := func(a int, t int64) (time.Duration, error) {
+			for j, r := range refs[a] {
+				batch[j] = Sample{Ref: r, T: t, V: float64(j)}
+			}
+			start := time.Now()
+			err := s.Append(context.Background(), batch)
+			return time.Since(start), err
+		}
+		last := t0
+		for i := range 130 { // past the window's end and grace
+			last = t0.Add(time.Duration(i) * 15 * time.Second)
+			for a := range agents {
+				if _, err := appendAt(a, last.UnixMilli()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		c.Set(last.Add(10 * time.Minute))
+		done := make(chan time.Duration)
+		stop := make(chan struct{})
+		go func() {
+			var longest time.Duration
+			for k := int64(1); ; k++ {
+				select {
+				case <-stop:
+					done <- longest
+					return
+				case <-time.After(10 * time.Millisecond):
+				}
+				took, err := appendAt(agents, last.UnixMilli()+k)
+				if err != nil {
+					panic(err)
+				}
+				longest = max(longest, took)
+			}
+		}()
+		b.StartTimer()
+		if err := s.Maintain(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		close(stop)
+		b.ReportMetric(float64((<-done).Milliseconds()), "max-append-ms")
+		s.Close()
+	}
+}

@@ -113,13 +113,10 @@ func (s *Store) compact(ctx context.Context, end int64) error {
 		return err
 	}
 	written += len(rows)
-	err := s.w.run(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.Exec("DELETE FROM wal WHERE maxt < ?", end); err != nil {
-			return err
-		}
-		return writeState(tx, stateCompactedThrough, end)
-	})
-	if err != nil {
+	// The mark moves first: replay skips write-ahead rows before it, so
+	// they are dead and can go in small steps (a crash leaves some for
+	// the next compaction), with appends committing in between.
+	if err := s.w.run(ctx, func(tx *sql.Tx) error { return writeState(tx, stateCompactedThrough, end) }); err != nil {
 		return fmt.Errorf("compact: %w", err)
 	}
 	s.publishRecent(prev, end, fresh)
@@ -128,8 +125,38 @@ func (s *Store) compact(ctx context.Context, end int64) error {
 		ms.dropHeadBefore(end)
 	}
 	s.m.chunksWritten.Add(float64(written))
+	if err := s.dropWAL(ctx, end); err != nil {
+		return err
+	}
 	// The dropped write-ahead rows' pages go back to the file system.
 	return s.vacuum(ctx)
+}
+
+// Maintenance deletes and frees in steps of this many rows or pages, each
+// its own transaction, so no append waits behind a long one.
+const (
+	walDropStep = 256
+	vacuumStep  = 2048 // pages: 8 MiB
+)
+
+// dropWAL deletes the write-ahead rows that end before end.
+func (s *Store) dropWAL(ctx context.Context, end int64) error {
+	for {
+		var n int64
+		err := s.w.run(ctx, func(tx *sql.Tx) error {
+			res, err := tx.Exec("DELETE FROM wal WHERE id IN (SELECT id FROM wal WHERE maxt < ? ORDER BY id LIMIT ?)", end, walDropStep)
+			if err == nil {
+				n, err = res.RowsAffected()
+			}
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("compact: drop write-ahead rows: %w", err)
+		}
+		if n < walDropStep {
+			return nil
+		}
+	}
 }
 
 // writeChunks stores rows in their day tables and moves each series'
@@ -190,8 +217,19 @@ func (s *Store) writeChunks(ctx context.Context, rows []chunkRow) error {
 // incremental auto-vacuum mode): the write-ahead rows a compaction dropped,
 // tables that retention or downsampling dropped.
 func (s *Store) vacuum(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, "PRAGMA incremental_vacuum"); err != nil {
-		return fmt.Errorf("vacuum: %w", err)
+	for {
+		var free int64
+		err := s.w.run(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.Exec(fmt.Sprintf("PRAGMA incremental_vacuum(%d)", vacuumStep)); err != nil {
+				return err
+			}
+			return tx.QueryRow("PRAGMA freelist_count").Scan(&free)
+		})
+		if err != nil {
+			return fmt.Errorf("vacuum: %w", err)
+		}
+		if free == 0 {
+			return nil
+		}
 	}
-	return nil
 }
