@@ -19,6 +19,7 @@ import (
 	"github.com/gpu-watchdog/gpu-watchdog/aggregator/api"
 	"github.com/prometheus/common/model"
 
+	"github.com/gpu-watchdog/gpu-watchdog/internal/testenv"
 	"github.com/gpu-watchdog/gpu-watchdog/web/webtest"
 )
 
@@ -30,13 +31,11 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	gpuwdBin, agentBin = filepath.Join(dir, "gpuwd"), filepath.Join(dir, "gpuwd-agent")
-	for bin, pkg := range map[string]string{gpuwdBin: ".", agentBin: "../gpuwd-agent"} {
-		build := exec.Command("go", "build", "-ldflags", "-X main.version=e2e", "-o", bin, pkg)
-		build.Stderr = os.Stderr
-		if err := build.Run(); err != nil {
-			panic("building " + pkg + ": " + err.Error())
-		}
+	if gpuwdBin, err = testenv.BuildGpuwd(dir); err == nil {
+		agentBin, err = testenv.BuildAgent(dir)
+	}
+	if err != nil {
+		panic(err)
 	}
 	code := webtest.Main(m) // m.Run, then the shared browser is closed
 	os.RemoveAll(dir)
